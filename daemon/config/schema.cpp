@@ -1,0 +1,215 @@
+#include "config/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace anomstream::daemon {
+namespace {
+
+Field map(std::string name, std::vector<Field> children, std::string help = "") {
+  return Field{std::move(name), FieldKind::map, 0, 0, {}, std::move(children), std::move(help)};
+}
+Field integer(std::string name, double min, double max, std::string help) {
+  return Field{std::move(name), FieldKind::integer, min, max, {}, {}, std::move(help)};
+}
+Field string(std::string name, std::string help) {
+  return Field{std::move(name), FieldKind::string, 0, 0, {}, {}, std::move(help)};
+}
+Field choice(std::string name, std::vector<std::string> choices, std::string help) {
+  return Field{std::move(name), FieldKind::choice, 0, 0, std::move(choices), {}, std::move(help)};
+}
+Field endpoint(std::string name, std::string help) {
+  return Field{std::move(name), FieldKind::endpoint, 0, 0, {}, {}, std::move(help)};
+}
+
+Field build_schema() {
+  return map("", {
+      map("server", {
+          map("grpc", {
+              endpoint("listen", "gRPC listen address, host:port (port 0 picks a free port)"),
+              integer("max_message_bytes", 1024, 64 * 1024 * 1024, "largest gRPC message accepted"),
+          }),
+          map("udp", {
+              endpoint("listen", "UDP listen address, host:port (port 0 picks a free port)"),
+              integer("max_datagram_bytes", 64, 65507, "largest datagram accepted"),
+          }),
+          map("metrics", {
+              endpoint("listen", "Prometheus exposer address, host:port"),
+          }),
+      }),
+      map("ingest", {
+          integer("max_batch", 1, 65536, "observations per batch or datagram"),
+          integer("max_dimension", 1, 10000, "values per observation"),
+      }),
+      map("workers", {
+          integer("count", 1, 256, "scoring worker threads"),
+          integer("queue_capacity", 1, 1 << 22, "bounded queue length per worker"),
+      }),
+      map("logging", {
+          choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                 "log level"),
+      }),
+      map("shutdown", {
+          integer("deadline_ms", 1, 600000, "drain-and-flush budget on SIGINT/SIGTERM"),
+      }),
+      map("audit", {
+          string("path", "audit log file; empty disables the audit log"),
+          string("key_file", "file holding the HMAC-SHA256 key"),
+          string("key_env", "environment variable holding the HMAC-SHA256 key"),
+      }),
+  });
+}
+
+std::string format_bound(double v) {
+  if (std::abs(v) < 1e15 && v == std::floor(v)) {
+    return fmt::format("{}", static_cast<long long>(v));
+  }
+  return fmt::format("{}", v);
+}
+
+std::string join_path(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+void problem(const YAML::Node& node, const std::string& path, std::string expected,
+             std::string found, std::vector<ConfigProblem>& out) {
+  const YAML::Mark mark = node.Mark();
+  out.push_back(ConfigProblem{path, mark.line >= 0 ? mark.line + 1 : 0,
+                              mark.column >= 0 ? mark.column + 1 : 0, std::move(expected),
+                              std::move(found)});
+}
+
+std::string scalar_text(const YAML::Node& node) {
+  if (node.IsScalar()) {
+    return "\"" + node.Scalar() + "\"";
+  }
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  return "nothing";
+}
+
+bool parse_integer(const std::string& text, long long& out) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && ptr == last && !text.empty();
+}
+
+bool parse_number(const std::string& text, double& out) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && ptr == last && !text.empty() && std::isfinite(out);
+}
+
+bool valid_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return false;
+  }
+  long long port = 0;
+  if (!parse_integer(text.substr(colon + 1), port) || port < 0 || port > 65535) {
+    return false;
+  }
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    return host.back() == ']' && host.size() > 2;
+  }
+  return host.find(':') == std::string::npos;
+}
+
+}  // namespace
+
+const Field& config_schema() {
+  static const Field schema = build_schema();
+  return schema;
+}
+
+std::string describe_expected(const Field& field) {
+  switch (field.kind) {
+    case FieldKind::map: return "a map";
+    case FieldKind::integer:
+      return fmt::format("an integer in [{}, {}]", format_bound(field.min), format_bound(field.max));
+    case FieldKind::number:
+      return fmt::format("a number in [{}, {}]", format_bound(field.min), format_bound(field.max));
+    case FieldKind::string: return "a string";
+    case FieldKind::boolean: return "true or false";
+    case FieldKind::choice: return fmt::format("one of {}", fmt::join(field.choices, ", "));
+    case FieldKind::endpoint: return "host:port with port in [0, 65535] (IPv6 as [addr]:port)";
+  }
+  return "?";
+}
+
+std::string ConfigProblem::message(std::string_view source) const {
+  std::string where = line > 0 ? fmt::format("{}:{}:{}", source, line, column) : std::string(source);
+  return fmt::format("{}: {}: expected {}, found {}", where, path.empty() ? "(document)" : path,
+                     expected, found);
+}
+
+void validate(const YAML::Node& node, const Field& schema, const std::string& path,
+              std::vector<ConfigProblem>& problems) {
+  if (schema.kind == FieldKind::map) {
+    if (node.IsNull()) {
+      return;  // an empty section keeps every default
+    }
+    if (!node.IsMap()) {
+      problem(node, path, "a map", scalar_text(node), problems);
+      return;
+    }
+    for (const auto& entry : node) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+      const Field* child = nullptr;
+      for (const auto& candidate : schema.children) {
+        if (candidate.name == key) {
+          child = &candidate;
+          break;
+        }
+      }
+      if (child == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& candidate : schema.children) names.push_back(candidate.name);
+        problem(entry.first, join_path(path, key),
+                fmt::format("a known key ({})", fmt::join(names, ", ")),
+                fmt::format("unknown key \"{}\"", key), problems);
+        continue;
+      }
+      validate(entry.second, *child, join_path(path, key), problems);
+    }
+    return;
+  }
+
+  if (!node.IsScalar()) {
+    problem(node, path, describe_expected(schema), scalar_text(node), problems);
+    return;
+  }
+  const std::string& text = node.Scalar();
+  bool ok = false;
+  switch (schema.kind) {
+    case FieldKind::integer: {
+      long long v = 0;
+      ok = parse_integer(text, v) && static_cast<double>(v) >= schema.min &&
+           static_cast<double>(v) <= schema.max;
+      break;
+    }
+    case FieldKind::number: {
+      double v = 0;
+      ok = parse_number(text, v) && v >= schema.min && v <= schema.max;
+      break;
+    }
+    case FieldKind::string: ok = true; break;
+    case FieldKind::boolean: ok = text == "true" || text == "false"; break;
+    case FieldKind::choice:
+      for (const auto& c : schema.choices) ok = ok || c == text;
+      break;
+    case FieldKind::endpoint: ok = valid_endpoint(text); break;
+    case FieldKind::map: break;
+  }
+  if (!ok) {
+    problem(node, path, describe_expected(schema), scalar_text(node), problems);
+  }
+}
+
+}  // namespace anomstream::daemon
