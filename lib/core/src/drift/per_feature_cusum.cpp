@@ -1,0 +1,297 @@
+#include "anomstream/drift/per_feature_cusum.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <tuple>
+
+namespace anomstream::drift {
+namespace {
+
+constexpr std::size_t MAX_DIMENSION = 65536;
+constexpr double MAX_SLACK = 100.0;
+constexpr double MAX_THRESHOLD = 1e6;
+constexpr std::size_t MAX_WARMUP = 1'000'000'000;
+constexpr double MAX_MIN_SIGMA = 1e300;
+
+// "must be in (0, hi] (got v)" unless 0 < value <= hi (NaN fails).
+Status require_positive_at_most(double value, double hi, std::string_view field) {
+  if (value > 0.0 && value <= hi) {
+    return {};
+  }
+  return fail(ErrorCode::invalid_config, std::string(field),
+              "must be in (0, " + format_number(hi) + "] (got " + format_number(value) + ")");
+}
+
+Status validate(const PerFeatureCusumConfig& config) {
+  if (auto s = require_in_range<std::size_t>(config.dimension, 1, MAX_DIMENSION, "dimension");
+      !s) {
+    return s;
+  }
+  if (auto s = require_in_range(config.slack, 0.0, MAX_SLACK, "slack"); !s) {
+    return s;
+  }
+  if (auto s = require_positive_at_most(config.threshold, MAX_THRESHOLD, "threshold"); !s) {
+    return s;
+  }
+  if (auto s = require_in_range<std::size_t>(config.warmup, 2, MAX_WARMUP, "warmup"); !s) {
+    return s;
+  }
+  if (auto s = require_positive_at_most(config.min_sigma, MAX_MIN_SIGMA, "min_sigma"); !s) {
+    return s;
+  }
+  const bool has_mean = !config.baseline_mean.empty();
+  const bool has_sigma = !config.baseline_sigma.empty();
+  if (has_mean != has_sigma) {
+    return fail(ErrorCode::invalid_config, has_mean ? "baseline_sigma" : "baseline_mean",
+                "must be given together with " +
+                    std::string(has_mean ? "baseline_mean" : "baseline_sigma"));
+  }
+  if (!has_mean) {
+    return {};
+  }
+  if (config.baseline_mean.size() != config.dimension) {
+    return fail(ErrorCode::invalid_config, "baseline_mean",
+                "length must be " + std::to_string(config.dimension) + " (got " +
+                    std::to_string(config.baseline_mean.size()) + ")");
+  }
+  if (config.baseline_sigma.size() != config.dimension) {
+    return fail(ErrorCode::invalid_config, "baseline_sigma",
+                "length must be " + std::to_string(config.dimension) + " (got " +
+                    std::to_string(config.baseline_sigma.size()) + ")");
+  }
+  for (std::size_t j = 0; j < config.dimension; ++j) {
+    const std::string index = "[" + std::to_string(j) + "]";
+    if (!std::isfinite(config.baseline_mean[j])) {
+      return fail(ErrorCode::invalid_config, "baseline_mean" + index, "must be finite");
+    }
+    const double sigma = config.baseline_sigma[j];
+    if (!(sigma > 0.0) || !std::isfinite(sigma)) {
+      return fail(ErrorCode::invalid_config, "baseline_sigma" + index,
+                  "must be finite and > 0 (got " + format_number(sigma) + ")");
+    }
+  }
+  return {};
+}
+
+std::unexpected<Error> corrupt(std::string field, std::string bound) {
+  return fail(ErrorCode::corrupt_snapshot, std::move(field), std::move(bound));
+}
+
+bool all_finite(std::span<const double> values) {
+  return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+}
+
+}  // namespace
+
+PerFeatureCusumEngine::PerFeatureCusumEngine(PerFeatureCusumConfig config)
+    : config_(std::move(config)),
+      mean_(config_.dimension, 0.0),
+      m2_(config_.dimension, 0.0),
+      sigma_(config_.dimension, 0.0),
+      inverse_sigma_(config_.dimension, 0.0),
+      upper_(config_.dimension, 0.0),
+      lower_(config_.dimension, 0.0),
+      upper_run_(config_.dimension, 0),
+      lower_run_(config_.dimension, 0),
+      alerts_(config_.dimension) {}
+
+Result<PerFeatureCusumEngine> PerFeatureCusumEngine::create(const PerFeatureCusumConfig& config) {
+  if (auto s = validate(config); !s) {
+    return std::unexpected(std::move(s).error());
+  }
+  PerFeatureCusumEngine engine(config);
+  if (!config.baseline_mean.empty()) {
+    engine.mean_ = config.baseline_mean;
+    engine.sigma_ = config.baseline_sigma;
+    engine.baseline_ready_ = true;
+    engine.derive_inverse_sigma();
+  }
+  return engine;
+}
+
+Result<PerFeatureCusumEngine> PerFeatureCusumEngine::restore(
+    const PerFeatureCusumSnapshot& snapshot) {
+  if (auto s = validate(snapshot.config); !s) {
+    return corrupt("config." + s.error().field, s.error().bound);
+  }
+  const std::size_t d = snapshot.config.dimension;
+  const auto wrong_length = [d](std::size_t got) {
+    return "length must be " + std::to_string(d) + " (got " + std::to_string(got) + ")";
+  };
+  const std::pair<const std::vector<double>*, const char*> reals[] = {
+      {&snapshot.mean, "mean"},   {&snapshot.m2, "m2"},       {&snapshot.sigma, "sigma"},
+      {&snapshot.upper, "upper"}, {&snapshot.lower, "lower"},
+  };
+  for (const auto& [values, name] : reals) {
+    if (values->size() != d) {
+      return corrupt(name, wrong_length(values->size()));
+    }
+    if (!all_finite(*values)) {
+      return corrupt(name, "must be finite");
+    }
+  }
+  if (snapshot.upper_run.size() != d) {
+    return corrupt("upper_run", wrong_length(snapshot.upper_run.size()));
+  }
+  if (snapshot.lower_run.size() != d) {
+    return corrupt("lower_run", wrong_length(snapshot.lower_run.size()));
+  }
+  if (snapshot.observations < snapshot.warmup_seen) {
+    return corrupt("observations", "must be >= warmup_seen");
+  }
+  const double h = snapshot.config.threshold;
+  for (std::size_t j = 0; j < d; ++j) {
+    const std::string index = "[" + std::to_string(j) + "]";
+    if (snapshot.m2[j] < 0.0) {
+      return corrupt("m2" + index, "must be >= 0");
+    }
+    if (snapshot.baseline_ready ? !(snapshot.sigma[j] > 0.0) : snapshot.sigma[j] != 0.0) {
+      return corrupt("sigma" + index, snapshot.baseline_ready ? "must be > 0 once ready"
+                                                              : "must be 0 while warming up");
+    }
+    for (const auto& [stat, run, name] :
+         {std::tuple{snapshot.upper[j], snapshot.upper_run[j], "upper"},
+          std::tuple{snapshot.lower[j], snapshot.lower_run[j], "lower"}}) {
+      if (stat < 0.0 || stat > h) {
+        return corrupt(name + index, "must be in [0, threshold]");
+      }
+      // The run counter restarts exactly when the statistic returns to zero.
+      if ((stat > 0.0) != (run > 0) || run > snapshot.observations) {
+        return corrupt(std::string(name) + "_run" + index,
+                       "must be 0 exactly when the statistic is 0");
+      }
+      if (!snapshot.baseline_ready && stat != 0.0) {
+        return corrupt(name + index, "must be 0 while warming up");
+      }
+    }
+  }
+  if (!snapshot.baseline_ready && snapshot.warmup_seen >= snapshot.config.warmup) {
+    return corrupt("warmup_seen", "must be < config.warmup while warming up");
+  }
+  PerFeatureCusumEngine engine(snapshot.config);
+  engine.baseline_ready_ = snapshot.baseline_ready;
+  engine.warmup_seen_ = snapshot.warmup_seen;
+  engine.observations_ = snapshot.observations;
+  engine.mean_ = snapshot.mean;
+  engine.m2_ = snapshot.m2;
+  engine.sigma_ = snapshot.sigma;
+  engine.upper_ = snapshot.upper;
+  engine.lower_ = snapshot.lower;
+  engine.upper_run_ = snapshot.upper_run;
+  engine.lower_run_ = snapshot.lower_run;
+  engine.derive_inverse_sigma();
+  return engine;
+}
+
+PerFeatureCusumSnapshot PerFeatureCusumEngine::snapshot() const {
+  return PerFeatureCusumSnapshot{
+      .config = config_,
+      .baseline_ready = baseline_ready_,
+      .warmup_seen = warmup_seen_,
+      .observations = observations_,
+      .mean = mean_,
+      .m2 = m2_,
+      .sigma = sigma_,
+      .upper = upper_,
+      .lower = lower_,
+      .upper_run = upper_run_,
+      .lower_run = lower_run_,
+  };
+}
+
+void PerFeatureCusumEngine::derive_inverse_sigma() noexcept {
+  for (std::size_t j = 0; j < sigma_.size(); ++j) {
+    inverse_sigma_[j] = baseline_ready_ ? 1.0 / sigma_[j] : 0.0;
+  }
+}
+
+void PerFeatureCusumEngine::finish_warmup() noexcept {
+  const auto n = static_cast<double>(warmup_seen_);
+  for (std::size_t j = 0; j < sigma_.size(); ++j) {
+    sigma_[j] = std::max(std::sqrt(m2_[j] / (n - 1.0)), config_.min_sigma);
+  }
+  baseline_ready_ = true;
+  derive_inverse_sigma();
+}
+
+void PerFeatureCusumEngine::restart_baseline() noexcept {
+  baseline_ready_ = false;
+  warmup_seen_ = 0;
+  std::fill(mean_.begin(), mean_.end(), 0.0);
+  std::fill(m2_.begin(), m2_.end(), 0.0);
+  std::fill(sigma_.begin(), sigma_.end(), 0.0);
+  std::fill(inverse_sigma_.begin(), inverse_sigma_.end(), 0.0);
+  std::fill(upper_.begin(), upper_.end(), 0.0);
+  std::fill(lower_.begin(), lower_.end(), 0.0);
+  std::fill(upper_run_.begin(), upper_run_.end(), 0);
+  std::fill(lower_run_.begin(), lower_run_.end(), 0);
+}
+
+Result<std::span<const CusumAlert>> PerFeatureCusumEngine::observe(
+    std::span<const double> point) noexcept {
+  const std::size_t d = config_.dimension;
+  if (point.size() != d) [[unlikely]] {
+    return std::unexpected(require_dimension(point.size(), d, "point").error());
+  }
+  bool finite = true;
+  for (const double x : point) {
+    finite &= std::isfinite(x);
+  }
+  if (!finite) [[unlikely]] {
+    return std::unexpected(require_finite(point, "point").error());
+  }
+  ++observations_;
+
+  if (!baseline_ready_) {
+    // Welford's update; the baseline is frozen once `warmup` observations are in.
+    ++warmup_seen_;
+    const auto n = static_cast<double>(warmup_seen_);
+    for (std::size_t j = 0; j < d; ++j) {
+      const double delta = point[j] - mean_[j];
+      mean_[j] += delta / n;
+      m2_[j] += delta * (point[j] - mean_[j]);
+    }
+    if (warmup_seen_ == config_.warmup) {
+      finish_warmup();
+    }
+    return std::span<const CusumAlert>();
+  }
+
+  const double k = config_.slack;
+  const double h = config_.threshold;
+  std::size_t alert_count = 0;
+  for (std::size_t j = 0; j < d; ++j) {
+    const double z = (point[j] - mean_[j]) * inverse_sigma_[j];
+    const double up = std::max(0.0, upper_[j] + z - k);
+    const double down = std::max(0.0, lower_[j] - z - k);
+    const std::uint64_t up_run = up > 0.0 ? upper_run_[j] + 1 : 0;
+    const std::uint64_t down_run = down > 0.0 ? lower_run_[j] + 1 : 0;
+    if (up > h || down > h) [[unlikely]] {
+      // Both sides cannot exceed h together from a reset start (their sum falls by 2k
+      // whenever both are positive); report the larger if they ever do.
+      const bool is_up = up >= down;
+      const double s = is_up ? up : down;
+      const std::uint64_t run = is_up ? up_run : down_run;
+      alerts_[alert_count++] = CusumAlert{
+          .feature_index = static_cast<std::uint32_t>(j),
+          .direction = is_up ? ShiftDirection::up : ShiftDirection::down,
+          .magnitude = k + s / static_cast<double>(run),
+          .statistic = s,
+          .run_length = run,
+      };
+      upper_[j] = 0.0;
+      lower_[j] = 0.0;
+      upper_run_[j] = 0;
+      lower_run_[j] = 0;
+      continue;
+    }
+    upper_[j] = up;
+    lower_[j] = down;
+    upper_run_[j] = up_run;
+    lower_run_[j] = down_run;
+  }
+  return std::span<const CusumAlert>(alerts_.data(), alert_count);
+}
+
+}  // namespace anomstream::drift
