@@ -1,0 +1,85 @@
+#pragma once
+// HyperLogLog: the number of distinct items in a stream, in 2^p bytes.
+//
+// Flajolet, Fusy, Gandouet & Meunier, "HyperLogLog: the analysis of a near-optimal
+// cardinality estimation algorithm", AofA 2007, with 64-bit hashes (Heule, Nunkesser &
+// Hall, "HyperLogLog in practice", EDBT 2013) and the estimator of Ertl, "New
+// cardinality estimation algorithms for HyperLogLog sketches", arXiv:1702.01284 (2017),
+// "improved raw estimator" (his Algorithm 6). That estimator replaces HLL++'s linear
+// counting switch-over and its empirical bias tables: it works from the register
+// histogram alone, degrades smoothly into linear counting for small cardinalities and
+// has no bias gap at the switch-over, with no tables to carry. Relative standard error
+// about 1.04 / sqrt(2^p) (0.81% at p = 14), smaller below about 2^p items; precision p
+// in [4, 18]. The figure is asymptotic in 2^p: below p = 8 the estimate is right-skewed,
+// with a relative bias of about +1.1/2^p (+7% at p = 4, 0.03% at p = 12) and a
+// standard deviation up to 1.15x the figure at p = 4, so prefer p >= 8 where an error
+// bound matters. Each item is hashed once with keyed SipHash-1-3 (see
+// siphash13.hpp for why not 2-4); the top p bits pick a register, which keeps the
+// maximum of 1 + the leading zeros of the remaining 64 - p bits. Memory 2^p bytes (one
+// byte per 6-bit register); add O(1), no allocation; estimate O(2^p + 64); merge is a
+// register-wise max. Limits: estimates saturate near 2^64 distinct items; an item and
+// its duplicate are indistinguishable by design.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "anomstream/core/error.hpp"
+#include "anomstream/core/siphash.hpp"
+
+namespace anomstream::sketch {
+
+struct HyperLogLogConfig {
+  int precision = 12;         // p: 2^p registers, in [4, 18]
+  std::optional<SipKey> key;  // empty: drawn from the OS (see sketch_key.hpp)
+};
+
+struct HyperLogLogSnapshot {
+  int precision = 0;
+  SipKey key;
+  std::vector<std::uint8_t> registers;  // 2^p values, each in [0, 65 - p]
+  friend bool operator==(const HyperLogLogSnapshot&, const HyperLogLogSnapshot&) = default;
+};
+
+class HyperLogLog {
+ public:
+  static constexpr int MIN_PRECISION = 4;
+  static constexpr int MAX_PRECISION = 18;
+
+  [[nodiscard]] static Result<HyperLogLog> create(const HyperLogLogConfig& config);
+  // corrupt_snapshot if the precision, register count or a register value is invalid.
+  [[nodiscard]] static Result<HyperLogLog> restore(const HyperLogLogSnapshot& snapshot);
+
+  // A u64 item and its 8 little-endian bytes are one item.
+  void add(std::uint64_t item) noexcept;
+  void add(std::string_view item) noexcept;
+  void add(std::span<const std::byte> item) noexcept;
+
+  // Estimated number of distinct items added (0 when empty).
+  [[nodiscard]] double estimate() const noexcept;
+  // 1.04 / sqrt(2^p): the relative standard error of estimate() for large cardinalities.
+  [[nodiscard]] double relative_standard_error() const noexcept;
+
+  // Register-wise max. incompatible unless precision and key match.
+  [[nodiscard]] Status merge(const HyperLogLog& other);
+
+  [[nodiscard]] int precision() const noexcept { return precision_; }
+  [[nodiscard]] std::size_t register_count() const noexcept { return registers_.size(); }
+  [[nodiscard]] const SipKey& key() const noexcept { return key_; }
+  [[nodiscard]] std::size_t memory_bytes() const noexcept;
+
+  [[nodiscard]] HyperLogLogSnapshot snapshot() const;
+
+ private:
+  HyperLogLog(int precision, SipKey key);
+  void add_hash(std::uint64_t hash) noexcept;
+
+  int precision_;
+  SipKey key_;
+  std::vector<std::uint8_t> registers_;
+};
+
+}  // namespace anomstream::sketch
