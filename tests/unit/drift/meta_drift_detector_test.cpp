@@ -91,7 +91,9 @@ TEST_CASE("after a change the detector learns the new regime as its baseline") {
   auto detector = MetaDriftDetector::create(config);
   REQUIRE(detector);
   Xoshiro256 rng(5);
-  for (std::size_t i = 0; i < config.warmup; ++i) REQUIRE(detector->observe(LEVEL + SPREAD * normal(rng)));
+  for (std::size_t i = 0; i < config.warmup; ++i) {
+    REQUIRE(detector->observe(LEVEL + SPREAD * normal(rng)));
+  }
   // A drop of two sigma.
   std::optional<RegimeChange> change;
   while (!change) change = *detector->observe(LEVEL - 2 * SPREAD + SPREAD * normal(rng));
@@ -103,7 +105,8 @@ TEST_CASE("after a change the detector learns the new regime as its baseline") {
     CHECK_FALSE(quiet->has_value());
   }
   REQUIRE(detector->baseline_ready());
-  CHECK(std::abs(detector->baseline_mean() - (LEVEL - 2 * SPREAD)) < 5 * SPREAD / std::sqrt(1000.0));
+  const double new_level = LEVEL - 2 * SPREAD;
+  CHECK(std::abs(detector->baseline_mean() - new_level) < 5 * SPREAD / std::sqrt(1000.0));
   CHECK(std::abs(detector->baseline_sigma() - SPREAD) < 5 * SPREAD / std::sqrt(2000.0));
 }
 

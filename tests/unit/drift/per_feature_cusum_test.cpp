@@ -163,6 +163,48 @@ TEST_CASE("the statistics follow the tabular CUSUM recursion and reset after an 
   CHECK((*ninth)[1].run_length == 9);
 }
 
+TEST_CASE("a many-feature chart equals one single-feature chart per feature") {
+  // Features never interact, so a 5-feature chart (vectorised pairs plus a scalar tail)
+  // must give exactly what five 1-feature charts give.
+  constexpr std::size_t WIDTH = 5;
+  PerFeatureCusumConfig wide_config;
+  wide_config.dimension = WIDTH;
+  wide_config.threshold = 3.0;
+  wide_config.warmup = 30;
+  auto wide = PerFeatureCusumEngine::create(wide_config);
+  REQUIRE(wide);
+  std::vector<PerFeatureCusumEngine> narrow;
+  PerFeatureCusumConfig narrow_config = wide_config;
+  narrow_config.dimension = 1;
+  for (std::size_t j = 0; j < WIDTH; ++j) {
+    narrow.push_back(*PerFeatureCusumEngine::create(narrow_config));
+  }
+  Xoshiro256 rng(12);
+  std::size_t alerts_seen = 0;
+  for (int t = 0; t < 3000; ++t) {
+    std::array<double, WIDTH> point;
+    for (std::size_t j = 0; j < WIDTH; ++j) point[j] = (t > 1500 ? 0.3 * j : 0.0) + normal(rng);
+    auto alerts = wide->observe(point);
+    REQUIRE(alerts);
+    std::size_t next = 0;
+    for (std::size_t j = 0; j < WIDTH; ++j) {
+      auto single = narrow[j].observe(std::array{point[j]});
+      REQUIRE(single);
+      if (!single->empty()) {
+        REQUIRE(next < alerts->size());
+        CusumAlert expected = (*single)[0];
+        expected.feature_index = static_cast<std::uint32_t>(j);
+        CHECK((*alerts)[next++] == expected);
+      }
+      CHECK(wide->upper_statistic()[j] == narrow[j].upper_statistic()[0]);
+      CHECK(wide->lower_statistic()[j] == narrow[j].lower_statistic()[0]);
+    }
+    CHECK(next == alerts->size());
+    alerts_seen += next;
+  }
+  CHECK(alerts_seen > 10);
+}
+
 TEST_CASE("warm-up learns each feature's mean and sample standard deviation") {
   PerFeatureCusumConfig config;
   config.dimension = 2;
