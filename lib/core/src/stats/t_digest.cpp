@@ -134,14 +134,18 @@ void TDigest::flush() noexcept {
   }
   const double total = merged_weight_ + static_cast<double>(buffered_);
   buffered_ = 0;
-  compress_into_centroids(out, total);
+  compress_into_centroids(std::span<const double>(merge_means_).first(out),
+                          std::span<const double>(merge_weights_).first(out), total);
 }
 
-// One greedy pass (Dunning & Ertl, Algorithm 1) over the sorted items in
-// merge_means_/merge_weights_. Even merges run left to right, odd ones right to left:
+// One greedy pass (Dunning & Ertl, Algorithm 1) over sorted (mean, weight) items into the
+// centroid arrays (which must not alias the items). Even merges run left to right, odd ones right to left:
 // a one-way pass leaves its partly filled centroids always at the same end, and
 // alternating spreads them (k1 is symmetric, so the right-to-left pass is the mirror).
-void TDigest::compress_into_centroids(std::size_t item_count, double total_weight) noexcept {
+void TDigest::compress_into_centroids(std::span<const double> item_means,
+                                      std::span<const double> item_weights,
+                                      double total_weight) noexcept {
+  const std::size_t item_count = item_means.size();
   const bool reverse = (merge_count_ & 1U) != 0;
   const auto item = [&](std::size_t i) { return reverse ? item_count - 1 - i : i; };
   const std::size_t capacity = means_.size();
@@ -149,8 +153,8 @@ void TDigest::compress_into_centroids(std::size_t item_count, double total_weigh
   std::size_t out = 0;
   double weight_before = 0.0;  // weight of the emitted centroids
   std::size_t first = item(0);
-  double mean = merge_means_[first];
-  double weight = merge_weights_[first];
+  double mean = item_means[first];
+  double weight = item_weights[first];
   double edge_a = mean;  // the current centroid's first and last item means
   double edge_b = mean;
   double limit = weight_limit(0.0, compression_, total_weight);
@@ -161,8 +165,8 @@ void TDigest::compress_into_centroids(std::size_t item_count, double total_weigh
   };
   for (std::size_t i = 1; i < item_count; ++i) {
     const std::size_t at = item(i);
-    const double w = merge_weights_[at];
-    const double m = merge_means_[at];
+    const double w = item_weights[at];
+    const double m = item_means[at];
     // The capacity guard cannot trigger (at most ceil(delta) + 2 centroids fit the
     // scale), but keeps the arrays safe whatever the rounding.
     if (weight_before + weight + w <= limit || out + 1 == capacity) {
@@ -204,20 +208,18 @@ void TDigest::merge(const TDigest& other) {
     }
   }
   std::sort(items.begin(), items.end());
-  if (merge_means_.size() < items.size()) {
-    merge_means_.resize(items.size());
-    merge_weights_.resize(items.size());
-  }
+  std::vector<double> item_means(items.size());
+  std::vector<double> item_weights(items.size());
   double total = 0.0;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    merge_means_[i] = items[i].first;
-    merge_weights_[i] = items[i].second;
+    item_means[i] = items[i].first;
+    item_weights[i] = items[i].second;
     total += items[i].second;
   }
   buffered_ = 0;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
-  compress_into_centroids(items.size(), total);
+  compress_into_centroids(item_means, item_weights, total);
 }
 
 Result<double> TDigest::quantile(double q) noexcept {

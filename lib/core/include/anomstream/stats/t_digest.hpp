@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "anomstream/core/error.hpp"
@@ -43,7 +44,8 @@ struct TDigestSnapshot {
 // merge the buffer, then take O(delta) time. Failure modes: non-finite input is
 // rejected with ErrorCode::non_finite; queries on an empty digest return
 // ErrorCode::not_ready; q outside [0, 1] is ErrorCode::invalid_input; counts beyond
-// 2^53 lose exactness. `merge` allocates a temporary the size of both digests.
+// 2^53 lose exactness. `merge` allocates temporaries the size of both digests and
+// frees them before returning.
 class TDigest {
  public:
   static constexpr double MIN_COMPRESSION = 20.0;
@@ -88,7 +90,9 @@ class TDigest {
  private:
   explicit TDigest(double compression);
 
-  void compress_into_centroids(std::size_t item_count, double total_weight) noexcept;
+  void compress_into_centroids(std::span<const double> item_means,
+                               std::span<const double> item_weights,
+                               double total_weight) noexcept;
 
   double compression_;
   // Merged centroids: [0, centroid_count_) of fixed-capacity arrays.
