@@ -31,6 +31,23 @@ Moments exact_moments(const double* x, std::size_t m) noexcept {
   return {mean, m2};
 }
 
+// Mean of the finite values (0 if none), with Neumaier's compensated sum.
+double finite_mean(std::span<const double> series) noexcept {
+  double sum = 0.0;
+  double compensation = 0.0;
+  std::size_t count = 0;
+  for (const double x : series) {
+    if (!std::isfinite(x)) {
+      continue;
+    }
+    const double t = sum + x;
+    compensation += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
+    sum = t;
+    ++count;
+  }
+  return count == 0 ? 0.0 : (sum + compensation) / static_cast<double>(count);
+}
+
 }  // namespace
 
 WindowStatistics compute_window_statistics(std::span<const double> series, std::size_t window,
@@ -54,11 +71,16 @@ WindowStatistics compute_window_statistics(std::span<const double> series, std::
   s.finite.assign(l, 0);
   s.constant.assign(l, 0);
 
+  // Shift the series by its mean (z-normalised distances do not change): every rounding
+  // error below scales with the magnitude of the values, and a large offset would
+  // otherwise cost digits in the means and, through them, in every covariance update.
+  const double reference = finite_mean(series);
+  s.reference = reference;
   std::vector<std::uint8_t> bad(n);
   for (std::size_t t = 0; t < n; ++t) {
     const bool ok = std::isfinite(series[t]);
     bad[t] = ok ? 0 : 1;
-    s.values[t] = ok ? series[t] : 0.0;
+    s.values[t] = ok ? series[t] - reference : 0.0;
   }
   const double* x = s.values.data();
 

@@ -21,9 +21,12 @@ inline constexpr double FLAT_STDDEV = 1e-7;
 struct WindowStatistics {
   std::size_t window = 0;  // m
   std::size_t count = 0;   // l = n - m + 1
-  // The series with NaN/Inf replaced by 0, as stumpy does before it traverses the
-  // diagonals: the covariance recurrence then stays finite across a gap, and windows
-  // that touch the gap are masked out below.
+  // Subtracted from every value (the mean of the finite values): z-normalised distances
+  // ignore it, and the statistics below lose fewer digits to a large offset.
+  double reference = 0.0;
+  // The shifted series with NaN/Inf replaced by 0, as stumpy zero-fills before it
+  // traverses the diagonals: the covariance recurrence then stays finite across a gap,
+  // and windows that touch the gap are masked out below.
   std::vector<double> values;
   std::vector<double> mean;  // [l]
   // 1 / sqrt(sum (x - mean)^2) for windows that are finite and not constant; NaN for the
