@@ -36,10 +36,8 @@ TEST_CASE("severity bands classify scores with inclusive lower bounds") {
   CHECK(bands.lower_bound(Severity::critical) == 4.0);
 }
 
-TEST_CASE("severity is ordinal and never decreases as the score grows") {
+TEST_CASE("the severity never decreases as the score grows and reaches every level") {
   const auto bands = SeverityBands::create().value();  // defaults for probabilities
-  CHECK(Severity::none < Severity::low);
-  CHECK(Severity::high < Severity::critical);
   Severity previous = Severity::none;
   int changes = 0;
   for (int i = 0; i <= 1000; ++i) {
@@ -50,17 +48,6 @@ TEST_CASE("severity is ordinal and never decreases as the score grows") {
   }
   CHECK(changes == 4);  // every level is reached on [0, 1]
   CHECK(previous == Severity::critical);
-}
-
-TEST_CASE("severity names round-trip and unknown names are parse errors") {
-  for (const auto s : {Severity::none, Severity::low, Severity::medium, Severity::high, Severity::critical}) {
-    CHECK(anomstream::stats::parse_severity(to_string(s)).value() == s);
-  }
-  CHECK(to_string(Severity::critical) == "critical");
-  const auto bad = anomstream::stats::parse_severity("severe", "sinks.min_severity");
-  REQUIRE_FALSE(bad);
-  CHECK(bad.error().code == ErrorCode::parse_error);
-  CHECK(bad.error().field == "sinks.min_severity");
 }
 
 TEST_CASE("severity bands reject non-finite or non-increasing thresholds, naming the field") {

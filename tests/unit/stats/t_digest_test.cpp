@@ -134,7 +134,9 @@ TEST_CASE("t-digest memory stays within its compression bound however many point
     REQUIRE(all_added);
     digest.flush();
     // Dunning & Ertl: adjacent centroid pairs span more than one k unit and k spans
-    // delta / 2, so at most delta + 2 centroids remain.
+    // delta / 2, so at most delta + 2 centroids remain. Conversely no centroid of unit
+    // points spans more than one k unit, so about delta / 2 or more remain; delta / 4
+    // leaves room for centroids formed when the total was smaller.
     CHECK(digest.centroid_count() <= static_cast<std::size_t>(compression) + 2);
     CHECK(digest.centroid_count() >= static_cast<std::size_t>(compression / 4));
   }
