@@ -236,6 +236,16 @@ TEST_CASE("every invalid FeatureDriftDetector config field is rejected by name")
       {"reference_size", [](FeatureDriftDetectorConfig& c) { c.reference_size = 9; }},
       {"reference_size", [](FeatureDriftDetectorConfig& c) { c.reference_size = 10'000'001; }},
       {"window_size", [](FeatureDriftDetectorConfig& c) { c.window_size = 0; }},
+      {"reference_size",  // 65536 * 10000 doubles would be 5 GB
+       [](FeatureDriftDetectorConfig& c) {
+         c.dimension = 65536;
+         c.reference_size = 10000;
+       }},
+      {"window_size",
+       [](FeatureDriftDetectorConfig& c) {
+         c.dimension = 1000;
+         c.window_size = 200000;
+       }},
       {"smoothing", [](FeatureDriftDetectorConfig& c) { c.smoothing = 0.0; }},
       {"smoothing", [](FeatureDriftDetectorConfig& c) { c.smoothing = std::nan(""); }},
       {"smoothing", [](FeatureDriftDetectorConfig& c) { c.smoothing = 1001.0; }},

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 namespace anomstream::drift {
 namespace {
@@ -12,6 +13,10 @@ constexpr std::size_t MAX_DIMENSION = 65536;
 constexpr std::size_t MAX_BINS = 1000;
 constexpr std::size_t MAX_SAMPLE = 10'000'000;
 constexpr double MAX_SMOOTHING = 1000.0;
+// Bound on dimension * reference_size (8 bytes each while the reference is collected)
+// and dimension * window_size (2 bytes each), so a valid config cannot ask for more
+// than about 800 MB.
+constexpr std::size_t MAX_VALUES = 100'000'000;
 constexpr double UNUSED_EDGE = std::numeric_limits<double>::infinity();
 
 Status validate(const FeatureDriftDetectorConfig& config) {
@@ -31,6 +36,15 @@ Status validate(const FeatureDriftDetectorConfig& config) {
                                              "window_size");
       !s) {
     return s;
+  }
+  for (const auto& [size, name] : {std::pair{config.reference_size, "reference_size"},
+                                   std::pair{config.window_size, "window_size"}}) {
+    if (size > MAX_VALUES / config.dimension) {
+      return fail(ErrorCode::invalid_config, name,
+                  "dimension * " + std::string(name) + " must be <= " +
+                      std::to_string(MAX_VALUES) + " (got " +
+                      std::to_string(config.dimension) + " * " + std::to_string(size) + ")");
+    }
   }
   if (!(config.smoothing > 0.0 && config.smoothing <= MAX_SMOOTHING)) {
     return fail(ErrorCode::invalid_config, "smoothing",

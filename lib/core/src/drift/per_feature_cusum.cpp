@@ -346,8 +346,9 @@ Result<std::span<const CusumAlert>> PerFeatureCusumEngine::observe(
     if (up <= h && down <= h) {
       continue;
     }
-    // Both sides cannot exceed h together from a reset start (their sum falls by 2k
-    // whenever both are positive); report the larger if they ever do.
+    // Both sides cannot exceed h together: while both are positive their sum falls by
+    // 2k per step, so it never exceeds the one side (<= h) it started from. Report the
+    // larger if they ever do.
     const bool is_up = up >= down;
     const double s = is_up ? up : down;
     const std::uint64_t run = is_up ? upper_run_[j] : lower_run_[j];

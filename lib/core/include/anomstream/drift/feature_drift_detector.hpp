@@ -18,9 +18,11 @@ struct FeatureDriftDetectorConfig {
   std::size_t dimension = 1;
   // Quantile bins per feature, in [2, 1000].
   std::size_t bins = 10;
-  // Observations forming the reference (the first ones seen), in [bins, 1e7].
+  // Observations forming the reference (the first ones seen), in [bins, 1e7], and
+  // dimension * reference_size <= 1e8.
   std::size_t reference_size = 1000;
-  // Observations in the sliding current window, in [bins, 1e7].
+  // Observations in the sliding current window, in [bins, 1e7], and
+  // dimension * window_size <= 1e8.
   std::size_t window_size = 1000;
   // Pseudo-count added to every bin of both histograms (Laplace / Lidstone smoothing),
   // in (0, 1000]: an empty bin has proportion smoothing / (n + smoothing * bins) instead

@@ -59,8 +59,8 @@ struct MetaDriftDetectorSnapshot {
 // then re-baselines: the next `warmup` scores learn the new regime, during which no
 // change is reported. With a long warm-up the false-alarm rate on a stationary stream
 // follows the chart's in-control ARL (k = 0.5, h = 5: one alarm per about 465 scores
-// after each warm-up); scores far from normal shift it. Memory: a few hundred bytes,
-// fixed at creation. Time: O(1) per score, no allocation. Failures: create rejects an
+// after each warm-up); scores far from normal shift it. Memory: under 1 KiB, fixed at
+// creation. Time: O(1) per score, no allocation. Failures: create rejects an
 // invalid config naming the field; observe returns non_finite for NaN/inf scores and
 // leaves the state unchanged; restore returns corrupt_snapshot.
 class MetaDriftDetector {

@@ -83,8 +83,8 @@ struct PerFeatureCusumSnapshot {
 // (k = 0.5, h = 5: in-control ARL about 465, a one-sigma shift detected after about
 // 10.4 observations). The baseline is either supplied in the config or learned from the
 // first `warmup` observations (then the in-control ARL is somewhat shorter, as for any
-// chart with estimated parameters). Memory: about 80 * dimension bytes plus the object,
-// all allocated at creation. Time: O(dimension) per observe, no allocation. Failures:
+// chart with estimated parameters). Memory: at most 112 * dimension bytes plus a
+// fixed-size object, all allocated at creation. Time: O(dimension) per observe, no allocation. Failures:
 // create rejects an invalid config naming the field; observe returns dimension_mismatch
 // or non_finite (and leaves the state untouched); restore returns corrupt_snapshot.
 class PerFeatureCusumEngine {
@@ -137,7 +137,7 @@ class PerFeatureCusumEngine {
 
 // Fixed-dimension front end over PerFeatureCusumEngine: the same chart, state and
 // bounds, taking std::array<double, D> so a wrong length cannot be passed. See
-// PerFeatureCusumEngine for the method, memory (about 80 * D bytes) and failure modes.
+// PerFeatureCusumEngine for the method, memory (at most 112 * D bytes) and failure modes.
 template <std::size_t D>
 class PerFeatureCusum {
   static_assert(D >= 1 && D <= 65536, "PerFeatureCusum<D> needs 1 <= D <= 65536");
