@@ -9,8 +9,9 @@
 
 namespace anomstream::timeseries::detail {
 
-// Diagonals per block. One block keeps its running covariances (2 KB) and a sliding
-// 256-column window of five arrays (10 KB) in L1 while it walks every row.
+// Diagonals per block, the unit of work a task claims. A block walks its rows in tiles
+// of 512, 16 diagonals at a time, so a tile's slice of the column arrays (768 entries
+// of five arrays, 30 KB) stays in L1/L2.
 inline constexpr std::size_t BLOCK_DIAGONALS = 256;
 
 // The best Pearson correlations one task has found so far, for every window:

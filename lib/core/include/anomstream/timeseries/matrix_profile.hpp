@@ -61,8 +61,9 @@ struct Motif {
 // plus O(n m / 64) for the window statistics; the diagonals split over the executor's
 // tasks. Memory: about 90 bytes per point for the statistics and the result, plus 32
 // bytes per point for each task's partial profile; nothing else grows with n.
-// Failure modes (returned as Error, nothing is thrown): window outside [3, n]; a series
-// shorter than 3; finite values beyond +/-1e100 (their squared deviations could overflow).
+// Failure modes, returned as Error: window outside [3, n]; a series shorter than 3;
+// finite values beyond +/-1e100 (their squared deviations could overflow). Only
+// std::bad_alloc or an exception from the caller's executor can escape.
 class MatrixProfile {
  public:
   static constexpr std::size_t MIN_WINDOW = 3;
