@@ -133,7 +133,11 @@ struct Csv {
         return c;
       }
     }
-    return header.size();  // out of range: the caller's CHECK on the value will fail
+    return header.size();  // out of range: get() then throws and fails the test
+  }
+  [[nodiscard]] const std::string& get(const std::vector<std::string>& row,
+                                       const std::string& name) const {
+    return row.at(column(name));
   }
 };
 
@@ -167,6 +171,8 @@ inline Csv read_csv(const std::filesystem::path& path) {
 
 // strtod reads "nan", "inf" and "-inf" as written by numpy.
 inline double to_double(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
-inline std::int64_t to_int(const std::string& text) { return std::strtoll(text.c_str(), nullptr, 10); }
+inline std::int64_t to_int(const std::string& text) {
+  return std::strtoll(text.c_str(), nullptr, 10);
+}
 
 }  // namespace mp_test

@@ -32,8 +32,7 @@ Status validate(std::span<const double> series, const MatrixProfileConfig& confi
                 "length must be >= " + std::to_string(MatrixProfile::MIN_WINDOW) + " (got " +
                     std::to_string(series.size()) + ")");
   }
-  if (auto ok = require_in_range(config.window, MatrixProfile::MIN_WINDOW, series.size(),
-                                 "window");
+  if (auto ok = require_in_range(config.window, MatrixProfile::MIN_WINDOW, series.size(), "window");
       !ok) {
     return ok;
   }
@@ -41,8 +40,7 @@ Status validate(std::span<const double> series, const MatrixProfileConfig& confi
     const double x = series[t];
     if (std::isfinite(x) && std::abs(x) > MatrixProfile::MAX_ABS_VALUE) {
       return fail(ErrorCode::invalid_input, "series[" + std::to_string(t) + "]",
-                  "must be NaN, Inf or within [-1e+100, 1e+100] (got " + format_number(x) +
-                      ")");
+                  "must be NaN, Inf or within [-1e+100, 1e+100] (got " + format_number(x) + ")");
     }
   }
   return {};
@@ -50,12 +48,12 @@ Status validate(std::span<const double> series, const MatrixProfileConfig& confi
 
 // Best correlation over all tasks' partials; on equal values the lower index wins.
 void merge_into(std::vector<double>& corr, std::vector<std::int64_t>& index,
-                const std::vector<double>& other_corr,
-                const std::vector<std::int64_t>& other_index, std::size_t count) {
+                const std::vector<double>& other_corr, const std::vector<std::int64_t>& other_index,
+                std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
-    const bool better = other_corr[i] > corr[i] ||
-                        (other_corr[i] == corr[i] && other_index[i] >= 0 &&
-                         (index[i] < 0 || other_index[i] < index[i]));
+    const bool better =
+        other_corr[i] > corr[i] || (other_corr[i] == corr[i] && other_index[i] >= 0 &&
+                                    (index[i] < 0 || other_index[i] < index[i]));
     if (better) {
       corr[i] = other_corr[i];
       index[i] = other_index[i];
@@ -127,8 +125,7 @@ void apply_flat_windows(const WindowStatistics& stats, std::size_t excl,
     }
     if (i >= excl + 1) {
       const std::size_t to = i - excl - 1;
-      offer(flat ? FLAT_FLAT_CORR : FLAT_OTHER_CORR, prev_flat[to], left_corr[i],
-            left_index[i]);
+      offer(flat ? FLAT_FLAT_CORR : FLAT_OTHER_CORR, prev_flat[to], left_corr[i], left_index[i]);
       if (flat) {
         offer(FLAT_OTHER_CORR, prev_regular[to], left_corr[i], left_index[i]);
       }
@@ -190,8 +187,8 @@ Result<MatrixProfile> MatrixProfile::compute(std::span<const double> series,
 
   PartialProfile& merged = partials.front();
   for (std::size_t t = 1; t < tasks; ++t) {
-    merge_into(merged.left_corr, merged.left_index, partials[t].left_corr,
-               partials[t].left_index, l);
+    merge_into(merged.left_corr, merged.left_index, partials[t].left_corr, partials[t].left_index,
+               l);
     merge_into(merged.right_corr, merged.right_index, partials[t].right_corr,
                partials[t].right_index, l);
   }

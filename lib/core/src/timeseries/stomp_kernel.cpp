@@ -164,8 +164,8 @@ void block_kernel_baseline(const double* df, const double* dg, const double* inv
                            double* left_corr, std::int64_t* left_index, double* right_corr,
                            std::int64_t* right_index, std::size_t first, std::size_t r0,
                            std::size_t r1) noexcept {
-  block_kernel_body<2>(df, dg, inv, cov, left_corr, left_index, right_corr, right_index, first,
-                       r0, r1);
+  block_kernel_body<2>(df, dg, inv, cov, left_corr, left_index, right_corr, right_index, first, r0,
+                       r1);
 }
 
 #if defined(__x86_64__)
@@ -173,8 +173,8 @@ __attribute__((target("avx2"), flatten)) void block_kernel_avx2(
     const double* df, const double* dg, const double* inv, double* cov, double* left_corr,
     std::int64_t* left_index, double* right_corr, std::int64_t* right_index, std::size_t first,
     std::size_t r0, std::size_t r1) noexcept {
-  block_kernel_body<4>(df, dg, inv, cov, left_corr, left_index, right_corr, right_index, first,
-                       r0, r1);
+  block_kernel_body<4>(df, dg, inv, cov, left_corr, left_index, right_corr, right_index, first, r0,
+                       r1);
 }
 #endif
 

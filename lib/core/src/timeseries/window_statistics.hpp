@@ -36,8 +36,8 @@ struct WindowStatistics {
   //   cov(i, j) = cov(i - 1, j - 1) + df[i] * dg[j] + df[j] * dg[i]
   // with df[i] = (x[i+m-1] - x[i-1]) / 2 and dg[i] = (x[i+m-1] - mean[i]) +
   // (x[i-1] - mean[i-1]); df[0] = dg[0] = 0 so row 0 adds nothing.
-  std::vector<double> df;  // [l + padding]
-  std::vector<double> dg;  // [l + padding]
+  std::vector<double> df;              // [l + padding]
+  std::vector<double> dg;              // [l + padding]
   std::vector<std::uint8_t> finite;    // [l] window has no NaN/Inf
   std::vector<std::uint8_t> constant;  // [l] finite and standard deviation < FLAT_STDDEV
 };

@@ -28,9 +28,9 @@ struct Discord {
 
 // A pair of windows of (nearly) the same shape.
 struct Motif {
-  std::size_t index = 0;       // start of the subsequence
-  std::size_t neighbor = 0;    // start of its nearest neighbour
-  double distance = 0.0;       // z-normalised Euclidean distance between them
+  std::size_t index = 0;     // start of the subsequence
+  std::size_t neighbor = 0;  // start of its nearest neighbour
+  double distance = 0.0;     // z-normalised Euclidean distance between them
   friend bool operator==(const Motif&, const Motif&) = default;
 };
 
@@ -92,9 +92,7 @@ class MatrixProfile {
   // min(left_profile()[i], right_profile()[i]).
   [[nodiscard]] const std::vector<double>& left_profile() const noexcept { return left_profile_; }
   [[nodiscard]] const std::vector<std::int64_t>& left_index() const noexcept { return left_index_; }
-  [[nodiscard]] const std::vector<double>& right_profile() const noexcept {
-    return right_profile_;
-  }
+  [[nodiscard]] const std::vector<double>& right_profile() const noexcept { return right_profile_; }
   [[nodiscard]] const std::vector<std::int64_t>& right_index() const noexcept {
     return right_index_;
   }
