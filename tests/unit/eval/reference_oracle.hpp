@@ -228,6 +228,58 @@ inline Areas range_auc(const std::vector<std::uint8_t>& labels_in, const std::ve
   return areas;
 }
 
+struct VusPred {
+  double recall = 0;
+  double precision = 0;
+  double f1 = 0;
+};
+
+// TSB-AD `basic_metricor.metric_VUS_pred`, including its rebinding of `labels` to the
+// previous buffer's mutated copy (skipped when `fresh` is set).
+inline VusPred metric_vus_pred(const std::vector<std::uint8_t>& labels_in,
+                               const std::vector<std::uint8_t>& preds_in,
+                               std::ptrdiff_t window_size, bool fresh) {
+  const std::vector<double> original(labels_in.begin(), labels_in.end());
+  const std::vector<double> preds(preds_in.begin(), preds_in.end());
+  const auto T = static_cast<std::ptrdiff_t>(original.size());
+  double P = 0, n_pred = 0;
+  for (double v : original) P += v;
+  for (double v : preds) n_pred += v;
+  const auto seq = range_convers_new(original);
+  const auto l = new_sequence(T, seq, window_size);
+  std::vector<double> labels = original;
+  VusPred out;
+  for (std::ptrdiff_t window = 0; window <= window_size; ++window) {
+    const auto labels_extended = sequencing(fresh ? original : labels, seq, window);
+    const auto L = new_sequence(T, seq, window);
+    labels = labels_extended;
+    for (const auto& [a, b] : L) {
+      for (auto i = a; i <= b; ++i) labels[i] = labels_extended[i] * preds[i];
+    }
+    for (const auto& [a, b] : seq) {
+      for (auto i = a; i <= b; ++i) labels[i] = 1;
+    }
+    double tp = 0, n_labels = 0;
+    for (const auto& [a, b] : l) {
+      for (auto i = a; i <= b; ++i) {
+        tp += labels[i] * preds[i];
+        n_labels += labels[i];
+      }
+    }
+    const double p_new = (P + n_labels) / 2;
+    const double recall = std::min(tp / p_new, 1.0);
+    const double precision = tp / n_pred;
+    out.recall += recall;
+    out.precision += precision;
+    out.f1 += precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+  }
+  const auto windows = static_cast<double>(window_size + 1);
+  out.recall /= windows;
+  out.precision /= windows;
+  out.f1 /= windows;
+  return out;
+}
+
 // A random labelled, scored series. Label shapes: random ranges, ranges a few points
 // apart, ranges at both ends, single points. Score shapes: noisy signal on the labels,
 // heavy ties (a few integer levels), uniform noise. Always both classes.

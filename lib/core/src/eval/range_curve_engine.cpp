@@ -4,13 +4,12 @@
 #include <cmath>
 #include <functional>
 
+#include "anomstream/eval/detail/ramp_labels.hpp"
 #include "anomstream/eval/vus.hpp"
 
 namespace anomstream::eval::detail {
 
 namespace {
-
-using Position = std::int64_t;
 
 // numpy `linspace(0, T - 1, K).astype(int)`: k * ((T - 1) / (K - 1)) in double,
 // truncated, with the last rank pinned to T - 1. The double arithmetic is the same as
@@ -120,65 +119,11 @@ void RangeCurveEngine::extend_segment_minima(std::size_t half) {
 void RangeCurveEngine::add_ramps(std::size_t window, WindowTally& out) {
   out.ramp_hits.assign(thresholds() + 1, 0.0);
   out.ramp_sum = 0.0;
-  const auto length = static_cast<Position>(length_);
-  const auto half = static_cast<Position>(std::min(window / 2, length_));
-  if (half == 0) {
-    out.ramp_hits.pop_back();
-    return;
-  }
-  // TSB-AD `sequencing`: label[x] += sqrt(1 - d / window) at distance d = 1..window//2
-  // on each side of every range, then min(1, label). Every ramp value is at least
-  // sqrt(1/2), so a point reached by two ramps (or lying in a range) is exactly 1.
-  ramp_values_.resize(static_cast<std::size_t>(half) + 1);
-  for (Position d = 1; d <= half; ++d) {
-    ramp_values_[static_cast<std::size_t>(d)] =
-        std::sqrt(1.0 - static_cast<double>(d) / static_cast<double>(window));
-  }
-  const auto count = static_cast<Position>(ranges_.size());
-  auto first = [this](Position r) { return static_cast<Position>(ranges_[static_cast<std::size_t>(r)].first); };
-  auto last = [this](Position r) { return static_cast<Position>(ranges_[static_cast<std::size_t>(r)].last); };
-
-  // Gap g lies between range g - 1 and range g (gap 0 before the first range, gap R
-  // after the last). Only the two nearest ranges on each side can reach into a gap
-  // without a nearer one reaching too, so four distance tests decide a point's label.
-  for (Position g = 0; g <= count; ++g) {
-    const bool has_prev = g > 0;
-    const bool has_next = g < count;
-    const Position lo = has_prev ? last(g - 1) + 1 : 0;
-    const Position hi = has_next ? first(g) - 1 : length - 1;
-    if (lo > hi) {
-      continue;
-    }
-    auto visit = [&](Position p) {
-      int reached = 0;
-      double value = 0.0;
-      if (has_prev && p - last(g - 1) <= half) {
-        ++reached;
-        value = ramp_values_[static_cast<std::size_t>(p - last(g - 1))];
-      }
-      if (g > 1 && p - last(g - 2) <= half) {
-        ++reached;
-      }
-      if (has_next && first(g) - p <= half) {
-        ++reached;
-        value = ramp_values_[static_cast<std::size_t>(first(g) - p)];
-      }
-      if (g + 1 < count && first(g + 1) - p <= half) {
-        ++reached;
-      }
-      const double label = reached >= 2 ? 1.0 : value;
-      out.ramp_hits[first_predicted_[static_cast<std::size_t>(p)]] += label;
-      out.ramp_sum += label;
-    };
-    const Position right_end = has_prev ? std::min(hi, last(g - 1) + half) : lo - 1;
-    const Position left_begin = has_next ? std::max(lo, first(g) - half) : hi + 1;
-    for (Position p = lo; p <= right_end; ++p) {
-      visit(p);
-    }
-    for (Position p = std::max(left_begin, right_end + 1); p <= hi; ++p) {
-      visit(p);
-    }
-  }
+  for_each_ramp_point(ranges_, length_, window, ramp_values_,
+                      [&](std::size_t p, double label, std::size_t /*distance*/) {
+                        out.ramp_hits[first_predicted_[p]] += label;
+                        out.ramp_sum += label;
+                      });
   cumulate(out.ramp_hits);
   out.ramp_hits.pop_back();
 }
