@@ -9,6 +9,7 @@
 
 namespace anomstream::eval {
 
+// Point-wise areas of one (labels, scores) pair.
 struct AucResult {
   double roc = 0.0;           // AUC-ROC
   double pr = 0.0;            // AUC-PR: average precision

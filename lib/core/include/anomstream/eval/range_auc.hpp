@@ -10,6 +10,7 @@
 
 namespace anomstream::eval {
 
+// Range-AUC of one (labels, scores) pair and one buffer length.
 struct RangeAucResult {
   double roc = 0.0;  // R_AUC_ROC
   double pr = 0.0;   // R_AUC_PR

@@ -10,6 +10,7 @@
 
 namespace anomstream::eval {
 
+// The threshold-free metrics of one scored series (see tsb_ad_metrics).
 struct TsbAdMetrics {
   double vus_pr = 0.0;
   double vus_roc = 0.0;

@@ -21,6 +21,7 @@ enum class VusPredLabels : std::uint8_t {
   fresh_per_window,
 };
 
+// Means over buffers w = 0..window, and the per-buffer values.
 struct VusPredResult {
   double recall = 0.0;
   double precision = 0.0;
