@@ -1,12 +1,15 @@
 // anomstreamd: the streaming anomaly-detection daemon.
 
 #include <boost/program_options.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
 
+#include "app/daemon.hpp"
+#include "app/systemd_notify.hpp"
 #include "config/config.hpp"
 #include "version.hpp"
 
@@ -17,6 +20,7 @@ namespace {
 
 constexpr int EXIT_CONFIG_ERROR = 2;
 constexpr int EXIT_USAGE = 64;
+constexpr int EXIT_START_FAILED = 1;
 
 int check_config(const std::string& path) {
   auto config = anomstream::daemon::load_config_file(path);
@@ -44,16 +48,29 @@ int wait_for_shutdown_signal() {
   return signal;
 }
 
-int run(const DaemonConfig& config) {
+int run(const DaemonConfig& config, const std::string& source) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("anomstreamd"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::info("event=start version={} grpc={}:{} udp={}:{} metrics={}:{} workers={}",
-               anomstream::VERSION, config.grpc.listen.host, config.grpc.listen.port,
-               config.udp.listen.host, config.udp.listen.port, config.metrics_listen.host,
-               config.metrics_listen.port, config.worker_count);
-  spdlog::warn("event=ingest_unavailable detail=\"this build validates its configuration and "
-               "waits for SIGINT/SIGTERM; ingest is not part of it yet\"");
+  spdlog::info("event=start version={} config=\"{}\" workers={}", anomstream::VERSION, source,
+               config.worker_count);
+  anomstream::daemon::Daemon daemon(config, source);
+  auto ports = daemon.start();
+  if (!ports) {
+    spdlog::critical("event=start_failed error=\"{}\"", ports.error());
+    return EXIT_START_FAILED;
+  }
+  spdlog::info("event=ready grpc={}:{} udp={}:{} metrics={}:{}", config.grpc.listen.host, ports->grpc,
+               config.udp.listen.host, ports->udp, config.metrics_listen.host, ports->metrics);
+  anomstream::daemon::systemd_notify("READY=1");
   const int signal = wait_for_shutdown_signal();
-  spdlog::info("event=stop signal={}", signal);
+  spdlog::info("event=stopping signal={} deadline_ms={}", signal, config.shutdown_deadline_ms);
+  anomstream::daemon::systemd_notify("STOPPING=1");
+  const bool in_time = daemon.stop(std::chrono::milliseconds(config.shutdown_deadline_ms));
+  if (!in_time) {
+    spdlog::warn("event=stop_late detail=\"draining took longer than shutdown.deadline_ms\"");
+  }
+  spdlog::info("event=stopped");
+  spdlog::shutdown();
   return 0;
 }
 
@@ -102,6 +119,7 @@ int main(int argc, char** argv) {
     return check_config(vm["check-config"].as<std::string>());
   }
 
+  const std::string source = vm.count("config") ? vm["config"].as<std::string>() : "<built-in default.yaml>";
   auto config = vm.count("config")
                     ? anomstream::daemon::load_config_file(vm["config"].as<std::string>())
                     : anomstream::daemon::load_config("", "<built-in default.yaml>");
@@ -118,5 +136,5 @@ int main(int argc, char** argv) {
     }
     config->log_level = level;
   }
-  return run(*config);
+  return run(*config, source);
 }

@@ -47,6 +47,30 @@ DaemonConfig to_config(const YAML::Node& n) {
   c.max_dimension = n["ingest"]["max_dimension"].as<std::int64_t>();
   c.worker_count = n["workers"]["count"].as<std::int64_t>();
   c.queue_capacity = n["workers"]["queue_capacity"].as<std::int64_t>();
+  const auto& sampler = n["hotpath"]["sampler"];
+  c.sampler.mode = sampler["mode"].as<std::string>();
+  c.sampler.every = sampler["every"].as<std::int64_t>();
+  c.sampler.rate = sampler["rate"].as<double>();
+  const auto& cap = n["hotpath"]["rate_cap"];
+  c.rate_cap.enabled = cap["enabled"].as<bool>();
+  c.rate_cap.per_window = cap["per_window"].as<std::int64_t>();
+  c.rate_cap.window_ms = cap["window_ms"].as<std::int64_t>();
+  const auto& p = n["pipeline"];
+  c.pipeline.dimension = p["dimension"].as<std::int64_t>();
+  c.pipeline.normalizer = p["normalizer"].as<std::string>();
+  c.pipeline.num_trees = p["forest"]["num_trees"].as<std::int64_t>();
+  c.pipeline.sample_size = p["forest"]["sample_size"].as<std::int64_t>();
+  c.pipeline.seed = p["forest"]["seed"].as<std::uint64_t>();
+  c.pipeline.time_decay = p["forest"]["time_decay"].as<double>();
+  c.pipeline.output_after = p["forest"]["output_after"].as<std::int64_t>();
+  c.pipeline.z_factor = p["threshold"]["z_factor"].as<double>();
+  c.pipeline.min_score = p["threshold"]["min_score"].as<double>();
+  c.pipeline.severity_thresholds = p["severity_thresholds"].as<std::vector<double>>();
+  c.pipeline.top_features = p["top_features"].as<std::int64_t>();
+  c.max_tenants = n["tenants"]["max_tenants"].as<std::int64_t>();
+  c.max_streams = n["tenants"]["max_streams"].as<std::int64_t>();
+  c.max_tenant_bytes = n["tenants"]["max_bytes"].as<std::int64_t>();
+  c.json_lines = n["sinks"]["json_lines"].as<std::string>();
   c.log_level = n["logging"]["level"].as<std::string>();
   c.shutdown_deadline_ms = n["shutdown"]["deadline_ms"].as<std::int64_t>();
   c.audit.path = n["audit"]["path"].as<std::string>();
@@ -73,6 +97,22 @@ std::expected<YAML::Node, ConfigErrors> parse_and_validate(std::string_view text
   return doc;
 }
 
+// Rules that span more than one value, checked on the merged document.
+void check_semantics(const YAML::Node& merged, std::vector<ConfigProblem>& problems) {
+  const YAML::Node bands = merged["pipeline"]["severity_thresholds"];
+  const auto values = bands.as<std::vector<double>>();
+  bool ok = values.size() == 4;
+  for (std::size_t i = 0; ok && i < values.size(); ++i) {
+    ok = values[i] > 0 && values[i] <= 1 && (i == 0 || values[i] > values[i - 1]);
+  }
+  if (!ok) {
+    const YAML::Mark mark = bands.Mark();
+    problems.push_back(ConfigProblem{"pipeline.severity_thresholds", mark.line + 1, mark.column + 1,
+                                     "4 strictly increasing grades in (0, 1] (low, medium, high, critical)",
+                                     YAML::Dump(bands)});
+  }
+}
+
 }  // namespace
 
 std::string ConfigErrors::message() const {
@@ -94,7 +134,13 @@ std::expected<DaemonConfig, ConfigErrors> load_config(std::string_view text,
   if (!user) {
     return std::unexpected(user.error());
   }
-  return to_config(merge(*defaults, *user));
+  const YAML::Node merged = merge(*defaults, *user);
+  ConfigErrors errors{std::string(source), {}};
+  check_semantics(merged, errors.problems);
+  if (!errors.problems.empty()) {
+    return std::unexpected(errors);
+  }
+  return to_config(merged);
 }
 
 std::expected<DaemonConfig, ConfigErrors> load_config_file(const std::string& path) {

@@ -34,6 +34,33 @@ struct DaemonConfig {
   std::int64_t max_dimension = 0;
   std::int64_t worker_count = 0;
   std::int64_t queue_capacity = 0;
+  struct Sampler {
+    std::string mode;  // "every" or "keyed"
+    std::int64_t every = 1;
+    double rate = 1.0;
+  } sampler;
+  struct RateCap {
+    bool enabled = false;
+    std::int64_t per_window = 0;
+    std::int64_t window_ms = 0;
+  } rate_cap;
+  struct Pipeline {
+    std::int64_t dimension = 0;
+    std::string normalizer;
+    std::int64_t num_trees = 0;
+    std::int64_t sample_size = 0;
+    std::uint64_t seed = 0;
+    double time_decay = 0;
+    std::int64_t output_after = 0;
+    double z_factor = 0;
+    double min_score = 0;
+    std::vector<double> severity_thresholds;
+    std::int64_t top_features = 0;
+  } pipeline;
+  std::int64_t max_tenants = 0;
+  std::int64_t max_streams = 0;
+  std::int64_t max_tenant_bytes = 0;
+  std::string json_lines;
   std::string log_level;
   std::int64_t shutdown_deadline_ms = 0;
   struct Audit {

@@ -21,6 +21,15 @@ Field string(std::string name, std::string help) {
 Field choice(std::string name, std::vector<std::string> choices, std::string help) {
   return Field{std::move(name), FieldKind::choice, 0, 0, std::move(choices), {}, std::move(help)};
 }
+Field number(std::string name, double min, double max, std::string help) {
+  return Field{std::move(name), FieldKind::number, min, max, {}, {}, std::move(help)};
+}
+Field boolean(std::string name, std::string help) {
+  return Field{std::move(name), FieldKind::boolean, 0, 0, {}, {}, std::move(help)};
+}
+Field number_list(std::string name, double min, double max, std::string help) {
+  return Field{std::move(name), FieldKind::number_list, min, max, {}, {}, std::move(help)};
+}
 Field endpoint(std::string name, std::string help) {
   return Field{std::move(name), FieldKind::endpoint, 0, 0, {}, {}, std::move(help)};
 }
@@ -46,7 +55,45 @@ Field build_schema() {
       }),
       map("workers", {
           integer("count", 1, 256, "scoring worker threads"),
-          integer("queue_capacity", 1, 1 << 22, "bounded queue length per worker"),
+          integer("queue_capacity", 1, 1 << 20, "bounded queue length per worker"),
+      }),
+      map("hotpath", {
+          map("sampler", {
+              choice("mode", {"every", "keyed"}, "which observations also update the model"),
+              integer("every", 1, 1000000, "mode every: every n-th observation updates"),
+              number("rate", 0, 1, "mode keyed: fraction of flows whose observations update"),
+          }),
+          map("rate_cap", {
+              boolean("enabled", "cap observations per tenant bucket per window"),
+              integer("per_window", 1, 4294967295.0, "observations admitted per bucket per window"),
+              integer("window_ms", 1, 3600000, "window length"),
+          }),
+      }),
+      map("pipeline", {
+          integer("dimension", 0, 10000, "values per observation; 0 learns it per stream"),
+          choice("normalizer", {"z_score", "min_max", "none"}, "per-feature scaling before the forest"),
+          map("forest", {
+              integer("num_trees", 50, 1000, "trees per forest"),
+              integer("sample_size", 16, 2048, "points sampled per tree"),
+              integer("seed", 0, 9007199254740991.0, "random seed (per stream it is mixed with the stream name)"),
+              number("time_decay", 0, 1, "weight decay per update; 0 selects 0.1/sample_size"),
+              integer("output_after", 0, 100000, "updates before scores are reported; 0 selects sample_size/4"),
+          }),
+          map("threshold", {
+              number("z_factor", 0.5, 20, "adaptive threshold: score mean + z_factor standard deviations"),
+              number("min_score", 0, 100, "scores below this never alert"),
+          }),
+          number_list("severity_thresholds", 0, 1000,
+                      "grade thresholds for low, medium, high, critical (strictly increasing)"),
+          integer("top_features", 1, 64, "attributed features reported per alert"),
+      }),
+      map("tenants", {
+          integer("max_tenants", 1, 1000000, "tenant states kept in memory (LRU eviction beyond)"),
+          integer("max_streams", 1, 10000000, "streams whose dimension ingest remembers"),
+          integer("max_bytes", 1 << 20, 1099511627776.0, "detector-state bytes across all tenants (LRU eviction beyond)"),
+      }),
+      map("sinks", {
+          string("json_lines", "alerts as JSON lines: \"-\" for stdout, a file path, or empty for off"),
       }),
       map("logging", {
           choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"},
@@ -139,6 +186,8 @@ std::string describe_expected(const Field& field) {
     case FieldKind::boolean: return "true or false";
     case FieldKind::choice: return fmt::format("one of {}", fmt::join(field.choices, ", "));
     case FieldKind::endpoint: return "host:port with port in [0, 65535] (IPv6 as [addr]:port)";
+    case FieldKind::number_list:
+      return fmt::format("a list of numbers in [{}, {}]", format_bound(field.min), format_bound(field.max));
   }
   return "?";
 }
@@ -181,6 +230,20 @@ void validate(const YAML::Node& node, const Field& schema, const std::string& pa
     return;
   }
 
+  if (schema.kind == FieldKind::number_list) {
+    if (!node.IsSequence()) {
+      problem(node, path, describe_expected(schema), scalar_text(node), problems);
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      double v = 0;
+      const YAML::Node item = node[i];
+      if (!item.IsScalar() || !parse_number(item.Scalar(), v) || v < schema.min || v > schema.max) {
+        problem(item, fmt::format("{}[{}]", path, i), describe_expected(schema), scalar_text(item), problems);
+      }
+    }
+    return;
+  }
   if (!node.IsScalar()) {
     problem(node, path, describe_expected(schema), scalar_text(node), problems);
     return;
@@ -205,7 +268,8 @@ void validate(const YAML::Node& node, const Field& schema, const std::string& pa
       for (const auto& c : schema.choices) ok = ok || c == text;
       break;
     case FieldKind::endpoint: ok = valid_endpoint(text); break;
-    case FieldKind::map: break;
+    case FieldKind::map:
+    case FieldKind::number_list: break;
   }
   if (!ok) {
     problem(node, path, describe_expected(schema), scalar_text(node), problems);

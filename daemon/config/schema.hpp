@@ -11,12 +11,12 @@
 
 namespace anomstream::daemon {
 
-enum class FieldKind { map, integer, number, string, boolean, choice, endpoint };
+enum class FieldKind { map, integer, number, string, boolean, choice, endpoint, number_list };
 
 struct Field {
   std::string name;
   FieldKind kind = FieldKind::map;
-  double min = 0;                    // integer / number bounds (inclusive)
+  double min = 0;                    // integer / number / list element bounds (inclusive)
   double max = 0;
   std::vector<std::string> choices;  // for FieldKind::choice
   std::vector<Field> children;       // for FieldKind::map

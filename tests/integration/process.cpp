@@ -148,3 +148,15 @@ std::string daemon_path() {
 }
 
 }  // namespace anomstream::test
+
+namespace anomstream::test {
+
+std::string ctl_path() {
+  const char* path = std::getenv("ANOMSTREAMCTL");
+  if (path == nullptr || *path == '\0') {
+    throw std::runtime_error("ANOMSTREAMCTL is not set; run the integration tests through ctest");
+  }
+  return path;
+}
+
+}  // namespace anomstream::test

@@ -31,6 +31,8 @@ class Process {
   // Polls the output until `needle` appears in stdout or stderr; false at the deadline
   // or if the process exits first.
   bool wait_for_output(const std::string& needle, std::chrono::milliseconds deadline);
+  // Everything read from stdout and stderr so far (stderr after stdout).
+  [[nodiscard]] std::string output_so_far() const { return out_ + err_; }
   // Waits for exit up to `deadline`, collecting output; kills the process on timeout.
   ProcessResult wait(std::chrono::milliseconds deadline);
 
@@ -53,5 +55,7 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 
 // Path of the daemon under test (ANOMSTREAMD in the environment).
 std::string daemon_path();
+// Path of anomstreamctl under test (ANOMSTREAMCTL in the environment).
+std::string ctl_path();
 
 }  // namespace anomstream::test

@@ -1,5 +1,7 @@
 #include "anomstream/triage/audit_chain.hpp"
 
+#include "anomstream/triage/json_text.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -39,29 +41,6 @@ Digest entry_mac(std::span<const std::byte> key, std::uint64_t sequence, std::in
 
 bool digests_equal(const Digest& a, const Digest& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char HEX[] = "0123456789abcdef";
-          out += "\\u00";
-          out += HEX[(c >> 4) & 0xf];
-          out += HEX[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 bool valid_kind(std::string_view kind) {

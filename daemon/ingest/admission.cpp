@@ -1,0 +1,190 @@
+#include "ingest/admission.hpp"
+
+#include <sys/random.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace anomstream::daemon {
+namespace {
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+hotpath::CounterId counter(IngestCounter c) {
+  return *hotpath::CounterId::from_index(static_cast<std::size_t>(c));
+}
+hotpath::CounterId rejected_counter(RejectReason r) {
+  return *hotpath::CounterId::from_index(static_cast<std::size_t>(IngestCounter::rejected_first) +
+                                         static_cast<std::size_t>(r));
+}
+
+// Empty, overlong, or containing control characters.
+const char* name_problem(const std::string& name) {
+  if (name.size() > MAX_NAME_BYTES) return "longer than 128 bytes";
+  for (const char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "contains a control character";
+  }
+  return nullptr;
+}
+
+SipKey random_key() {
+  SipKey key;
+  if (getrandom(&key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
+    key = SipKey{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+  }
+  return key;
+}
+
+}  // namespace
+
+static_assert(static_cast<std::size_t>(IngestCounter::rejected_first) + REJECT_REASON_COUNT <=
+              hotpath::MAX_METRIC_COUNTERS);
+
+void PrometheusIngestSink::record(const hotpath::CounterArray& deltas) noexcept {
+  auto add = [&](prometheus::Counter& c, std::uint64_t d) {
+    if (d > 0) c.Increment(static_cast<double>(d));
+  };
+  add(metrics_.received(Transport::grpc), deltas[static_cast<std::size_t>(IngestCounter::received_grpc)]);
+  add(metrics_.received(Transport::udp), deltas[static_cast<std::size_t>(IngestCounter::received_udp)]);
+  add(metrics_.accepted(), deltas[static_cast<std::size_t>(IngestCounter::accepted)]);
+  add(metrics_.sampled_out(), deltas[static_cast<std::size_t>(IngestCounter::sampled_out)]);
+  add(metrics_.rate_capped(), deltas[static_cast<std::size_t>(IngestCounter::rate_capped)]);
+  add(metrics_.dropped_queue_full(), deltas[static_cast<std::size_t>(IngestCounter::dropped_queue_full)]);
+  for (std::size_t r = 0; r < REJECT_REASON_COUNT; ++r) {
+    add(metrics_.rejected(static_cast<RejectReason>(r)),
+        deltas[static_cast<std::size_t>(IngestCounter::rejected_first) + r]);
+  }
+}
+
+StreamDimensions::StreamDimensions(std::size_t capacity)
+    : capacity_per_shard_((capacity + SHARDS - 1) / SHARDS), shards_(std::make_unique<Shard[]>(SHARDS)) {}
+
+std::uint32_t StreamDimensions::establish(std::uint64_t stream_key, std::uint32_t dimension) {
+  Shard& shard = shards_[stream_key % SHARDS];
+  std::lock_guard lock(shard.mutex);
+  if (auto it = shard.dims.find(stream_key); it != shard.dims.end()) return it->second;
+  if (shard.dims.size() < capacity_per_shard_) shard.dims.emplace(stream_key, dimension);
+  return dimension;
+}
+
+Admission::Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
+                     std::vector<hotpath::Sender<WorkItem>> senders, hotpath::UpdateSampler sampler,
+                     hotpath::PrefixRateCap rate_cap)
+    : limits_(limits),
+      metrics_(metrics),
+      sink_(metrics),
+      senders_(std::move(senders)),
+      sampler_(std::move(sampler)),
+      rate_cap_(std::move(rate_cap)),
+      dimensions_(limits.max_streams),
+      shard_key_(random_key()),
+      enqueued_(std::make_unique<std::atomic<std::uint64_t>[]>(senders_.size())) {}
+
+std::size_t Admission::worker_of(std::string_view tenant) const {
+  return siphash24(shard_key_, tenant) % senders_.size();
+}
+
+void Admission::count_received(Transport transport, IngestTally& tally, hotpath::MetricsBatcher& batcher) {
+  ++tally.received;
+  batcher.add(counter(transport == Transport::grpc ? IngestCounter::received_grpc : IngestCounter::received_udp));
+}
+
+void Admission::reject(RejectReason reason, std::string detail, std::uint64_t index, IngestTally& tally,
+                       hotpath::MetricsBatcher& batcher) {
+  tally.reject(index, reason, std::move(detail));
+  batcher.add(rejected_counter(reason));
+}
+
+void Admission::reject_undecoded(Transport transport, RejectReason reason, std::string detail,
+                                 std::uint64_t index, IngestTally& tally, hotpath::MetricsBatcher& batcher) {
+  count_received(transport, tally, batcher);
+  reject(reason, std::move(detail), index, tally, batcher);
+}
+
+void Admission::admit(const v1::Observation& o, Transport transport, std::uint64_t index, IngestTally& tally,
+                      hotpath::MetricsBatcher& batcher) {
+  count_received(transport, tally, batcher);
+  if (shutting_down_.load(std::memory_order_relaxed)) {
+    return reject(RejectReason::shutting_down, "the daemon is shutting down", index, tally, batcher);
+  }
+  if (o.tenant().empty()) {
+    return reject(RejectReason::missing_tenant, "tenant: must not be empty", index, tally, batcher);
+  }
+  if (const char* problem = name_problem(o.tenant())) {
+    return reject(RejectReason::invalid_name, std::string("tenant: ") + problem, index, tally, batcher);
+  }
+  if (const char* problem = name_problem(o.stream())) {
+    return reject(RejectReason::invalid_name, std::string("stream: ") + problem, index, tally, batcher);
+  }
+  const auto dim = static_cast<std::size_t>(o.values_size());
+  if (dim == 0) {
+    return reject(RejectReason::empty_values, "values: must hold at least one value", index, tally, batcher);
+  }
+  if (dim > limits_.max_dimension) {
+    return reject(RejectReason::dimension_too_large,
+                  "values: at most " + std::to_string(limits_.max_dimension) + " values (got " +
+                      std::to_string(dim) + ")",
+                  index, tally, batcher);
+  }
+  for (int i = 0; i < o.values_size(); ++i) {
+    if (!std::isfinite(o.values(i))) {
+      return reject(RejectReason::non_finite, "values[" + std::to_string(i) + "]: must be finite", index,
+                    tally, batcher);
+    }
+  }
+  std::size_t expected = limits_.fixed_dimension;
+  if (expected == 0) {
+    const std::string stream_id = o.tenant() + '\0' + o.stream();
+    expected = dimensions_.establish(siphash24(shard_key_, stream_id), static_cast<std::uint32_t>(dim));
+  }
+  if (dim != expected) {
+    return reject(RejectReason::dimension_mismatch,
+                  "values: stream " + o.tenant() + "/" + o.stream() + " has dimension " +
+                      std::to_string(expected) + " (got " + std::to_string(dim) + ")",
+                  index, tally, batcher);
+  }
+  if (!rate_cap_.allow(std::string_view(o.tenant()), hotpath::monotonic_now_ns())) {
+    ++tally.rate_capped;
+    batcher.add(counter(IngestCounter::rate_capped));
+    return;
+  }
+  WorkItem item;
+  item.update = o.flow_key().empty() ? sampler_.should_update(std::string_view(o.tenant() + '/' + o.stream()))
+                                     : sampler_.should_update(std::string_view(o.flow_key()));
+  item.received_steady_ns = steady_ns();
+  item.received_ns = wall_ns();
+  item.timestamp_ns = o.timestamp_ns();
+  item.values.assign(o.values().begin(), o.values().end());
+  const std::size_t worker = worker_of(o.tenant());
+  item.tenant = o.tenant();
+  item.stream = o.stream();
+  const bool update = item.update;
+  switch (senders_[worker].try_send(std::move(item))) {
+    case hotpath::SendStatus::sent:
+      enqueued_[worker].fetch_add(1, std::memory_order_relaxed);
+      ++tally.accepted;
+      batcher.add(counter(IngestCounter::accepted));
+      if (!update) {
+        ++tally.sampled_out;
+        batcher.add(counter(IngestCounter::sampled_out));
+      }
+      return;
+    case hotpath::SendStatus::closed:
+      return reject(RejectReason::shutting_down, "the daemon is shutting down", index, tally, batcher);
+    default:
+      ++tally.dropped;
+      batcher.add(counter(IngestCounter::dropped_queue_full));
+      return;
+  }
+}
+
+void Admission::shut_down() { shutting_down_.store(true, std::memory_order_relaxed); }
+
+}  // namespace anomstream::daemon

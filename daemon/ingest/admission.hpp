@@ -1,0 +1,119 @@
+#pragma once
+// The path every observation takes from a transport to a worker queue:
+//   validate (names, dimension, finiteness) -> UpdateSampler -> PrefixRateCap
+//   -> shard = keyed hash(tenant) % workers -> bounded MPSC queue (full: counted drop)
+// Every observation ends in exactly one of accepted, rate_capped, dropped or
+// rejected{reason}; the counts go to Prometheus through a per-call MetricsBatcher.
+// Thread-safe: called concurrently by gRPC handler threads and UDP threads.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "anomstream/hotpath/metrics_batcher.hpp"
+#include "anomstream/hotpath/prefix_rate_cap.hpp"
+#include "anomstream/hotpath/update_channel.hpp"
+#include "anomstream/hotpath/update_sampler.hpp"
+#include "anomstream/v1/observation.pb.h"
+#include "ingest/ingest_tally.hpp"
+#include "ingest/work_item.hpp"
+#include "metrics/daemon_metrics.hpp"
+
+namespace anomstream::daemon {
+
+inline constexpr std::size_t MAX_NAME_BYTES = 128;
+
+// Counter ids the ingest path batches (hotpath::MetricsBatcher).
+enum class IngestCounter : std::uint8_t {
+  received_grpc,
+  received_udp,
+  accepted,
+  sampled_out,
+  rate_capped,
+  dropped_queue_full,
+  rejected_first,  // + RejectReason
+};
+
+// Adds batched ingest counts to the Prometheus counters.
+class PrometheusIngestSink final : public hotpath::MetricsSink {
+ public:
+  explicit PrometheusIngestSink(DaemonMetrics& metrics) : metrics_(metrics) {}
+  void record(const hotpath::CounterArray& deltas) noexcept override;
+
+ private:
+  DaemonMetrics& metrics_;
+};
+
+// The dimension each stream established with its first observation, so later
+// observations of another width are rejected at ingest with a clear reason. Bounded:
+// beyond `capacity` streams new ones are not remembered (the worker still checks).
+class StreamDimensions {
+ public:
+  explicit StreamDimensions(std::size_t capacity);
+  // The stream's dimension: `dimension` if first seen (or not remembered), else the
+  // dimension it established.
+  std::uint32_t establish(std::uint64_t stream_key, std::uint32_t dimension);
+
+ private:
+  static constexpr std::size_t SHARDS = 64;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::uint64_t, std::uint32_t> dims;
+  };
+  std::size_t capacity_per_shard_;
+  std::unique_ptr<Shard[]> shards_;
+};
+
+struct AdmissionLimits {
+  std::size_t max_dimension = 1024;
+  std::size_t fixed_dimension = 0;  // 0: learned per stream
+  std::size_t max_streams = 65536;
+};
+
+class Admission {
+ public:
+  Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
+            std::vector<hotpath::Sender<WorkItem>> senders, hotpath::UpdateSampler sampler,
+            hotpath::PrefixRateCap rate_cap);
+
+  // One call's batcher: counts reach Prometheus every METRICS_BATCH_SIZE operations and
+  // when the call ends (the batcher's destructor flushes).
+  hotpath::MetricsBatcher batcher() { return hotpath::MetricsBatcher(sink_); }
+
+  // Routes one decoded observation; `index` is its position in the call (for replies).
+  void admit(const v1::Observation& observation, Transport transport, std::uint64_t index,
+             IngestTally& tally, hotpath::MetricsBatcher& batcher);
+  // Counts one observation rejected before decoding (garbage or oversized input).
+  void reject_undecoded(Transport transport, RejectReason reason, std::string detail,
+                        std::uint64_t index, IngestTally& tally, hotpath::MetricsBatcher& batcher);
+
+  // After this every observation is rejected with `shutting_down`. The queues close when
+  // the Admission is destroyed (its senders are the last), once no transport calls it.
+  void shut_down();
+  [[nodiscard]] std::size_t worker_of(std::string_view tenant) const;
+  // Observations sent to worker `w` so far.
+  [[nodiscard]] const std::atomic<std::uint64_t>& enqueued(std::size_t w) const { return enqueued_[w]; }
+
+ private:
+  void count_received(Transport transport, IngestTally& tally, hotpath::MetricsBatcher& batcher);
+  void reject(RejectReason reason, std::string detail, std::uint64_t index, IngestTally& tally,
+              hotpath::MetricsBatcher& batcher);
+
+  AdmissionLimits limits_;
+  DaemonMetrics& metrics_;
+  PrometheusIngestSink sink_;
+  std::vector<hotpath::Sender<WorkItem>> senders_;
+  hotpath::UpdateSampler sampler_;
+  hotpath::PrefixRateCap rate_cap_;
+  StreamDimensions dimensions_;
+  SipKey shard_key_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> enqueued_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace anomstream::daemon

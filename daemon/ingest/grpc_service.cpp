@@ -1,0 +1,97 @@
+#include "ingest/grpc_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace anomstream::daemon {
+
+GrpcIngestService::GrpcIngestService(Admission& admission, AlertHub& hub, std::size_t max_batch,
+                                     StatusProvider status, FeedbackHandler feedback)
+    : admission_(admission),
+      hub_(hub),
+      max_batch_(max_batch),
+      status_(std::move(status)),
+      feedback_(std::move(feedback)) {}
+
+grpc::Status GrpcIngestService::Observe(grpc::ServerContext* /*context*/,
+                                        grpc::ServerReader<v1::Observation>* reader,
+                                        v1::IngestSummary* reply) {
+  IngestTally tally;
+  auto batcher = admission_.batcher();
+  v1::Observation observation;
+  std::uint64_t index = 0;
+  while (reader->Read(&observation)) {
+    admission_.admit(observation, Transport::grpc, index++, tally, batcher);
+  }
+  batcher.flush_metrics();
+  tally.to_summary(*reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIngestService::ObserveBatch(grpc::ServerContext* /*context*/,
+                                             const v1::ObservationBatch* request,
+                                             v1::IngestSummary* reply) {
+  IngestTally tally;
+  auto batcher = admission_.batcher();
+  const auto n = static_cast<std::size_t>(request->observations_size());
+  if (n == 0) {
+    admission_.reject_undecoded(Transport::grpc, RejectReason::empty_batch, "observations: batch is empty", 0,
+                                tally, batcher);
+    batcher.flush_metrics();
+    return {grpc::StatusCode::INVALID_ARGUMENT, "observations: batch is empty"};
+  }
+  if (n > max_batch_) {
+    const std::string detail = "observations: at most " + std::to_string(max_batch_) +
+                               " per batch (got " + std::to_string(n) + ")";
+    for (std::size_t i = 0; i < n; ++i) {
+      admission_.reject_undecoded(Transport::grpc, RejectReason::oversized, detail, i, tally, batcher);
+    }
+    batcher.flush_metrics();
+    return {grpc::StatusCode::INVALID_ARGUMENT, detail};
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    admission_.admit(request->observations(static_cast<int>(i)), Transport::grpc, i, tally, batcher);
+  }
+  batcher.flush_metrics();
+  tally.to_summary(*reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIngestService::WatchAlerts(grpc::ServerContext* context,
+                                            const v1::WatchAlertsRequest* request,
+                                            grpc::ServerWriter<v1::Alert>* writer) {
+  auto subscription = hub_.subscribe(request->tenant(), request->min_severity());
+  // An initial empty metadata write tells the client the subscription is live.
+  writer->SendInitialMetadata();
+  v1::Alert alert;
+  while (!context->IsCancelled() && !stopping_.load()) {
+    if (subscription->pop(alert, std::chrono::milliseconds(100))) {
+      if (!writer->Write(alert)) break;
+    } else if (subscription->closed()) {
+      break;
+    }
+  }
+  hub_.unsubscribe(subscription);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIngestService::SubmitFeedback(grpc::ServerContext* /*context*/,
+                                               const v1::Feedback* request, v1::FeedbackReply* reply) {
+  if (request->alert_id().empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "alert_id: must not be empty"};
+  }
+  if (request->verdict() == v1::VERDICT_UNSPECIFIED) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "verdict: must be set"};
+  }
+  reply->set_known_alert(feedback_(*request));
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIngestService::GetStatus(grpc::ServerContext* /*context*/,
+                                          const v1::StatusRequest* /*request*/, v1::StatusReply* reply) {
+  status_(*reply);
+  return grpc::Status::OK;
+}
+
+void GrpcIngestService::stop_watchers() { stopping_.store(true); }
+
+}  // namespace anomstream::daemon

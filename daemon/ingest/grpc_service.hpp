@@ -1,0 +1,47 @@
+#pragma once
+// The gRPC IngestService: Observe (client stream), ObserveBatch (unary), WatchAlerts
+// (server stream), SubmitFeedback, GetStatus. Every observation a call delivers is
+// accounted for in its IngestSummary reply and in the metrics.
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+
+#include "anomstream/v1/ingest_service.grpc.pb.h"
+#include "ingest/admission.hpp"
+#include "sink/alert_hub.hpp"
+
+namespace anomstream::daemon {
+
+class GrpcIngestService final : public v1::IngestService::Service {
+ public:
+  using StatusProvider = std::function<void(v1::StatusReply&)>;
+  using FeedbackHandler = std::function<bool(const v1::Feedback&)>;
+
+  GrpcIngestService(Admission& admission, AlertHub& hub, std::size_t max_batch,
+                    StatusProvider status, FeedbackHandler feedback);
+
+  grpc::Status Observe(grpc::ServerContext* context, grpc::ServerReader<v1::Observation>* reader,
+                       v1::IngestSummary* reply) override;
+  grpc::Status ObserveBatch(grpc::ServerContext* context, const v1::ObservationBatch* request,
+                            v1::IngestSummary* reply) override;
+  grpc::Status WatchAlerts(grpc::ServerContext* context, const v1::WatchAlertsRequest* request,
+                           grpc::ServerWriter<v1::Alert>* writer) override;
+  grpc::Status SubmitFeedback(grpc::ServerContext* context, const v1::Feedback* request,
+                              v1::FeedbackReply* reply) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::StatusRequest* request,
+                         v1::StatusReply* reply) override;
+
+  // Ends every WatchAlerts stream (at shutdown).
+  void stop_watchers();
+
+ private:
+  Admission& admission_;
+  AlertHub& hub_;
+  std::size_t max_batch_;
+  StatusProvider status_;
+  FeedbackHandler feedback_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace anomstream::daemon

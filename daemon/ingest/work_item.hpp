@@ -1,0 +1,21 @@
+#pragma once
+// What an ingest thread hands a worker through its bounded queue: one validated
+// observation, already routed to the worker that owns its tenant.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace anomstream::daemon {
+
+struct WorkItem {
+  std::string tenant;
+  std::string stream;
+  std::int64_t timestamp_ns = 0;
+  std::int64_t received_steady_ns = 0;  // steady clock at receipt, for the latency histogram
+  std::int64_t received_ns = 0;         // wall clock at receipt, reported in alerts
+  std::vector<double> values;
+  bool update = true;  // the sampler's decision: also update the model
+};
+
+}  // namespace anomstream::daemon

@@ -1,0 +1,125 @@
+#include "metrics/daemon_metrics.hpp"
+
+namespace anomstream::daemon {
+
+std::string_view to_string(RejectReason reason) noexcept {
+  switch (reason) {
+    case RejectReason::malformed: return "malformed";
+    case RejectReason::oversized: return "oversized";
+    case RejectReason::empty_batch: return "empty_batch";
+    case RejectReason::missing_tenant: return "missing_tenant";
+    case RejectReason::invalid_name: return "invalid_name";
+    case RejectReason::empty_values: return "empty_values";
+    case RejectReason::dimension_too_large: return "dimension_too_large";
+    case RejectReason::dimension_mismatch: return "dimension_mismatch";
+    case RejectReason::non_finite: return "non_finite";
+    case RejectReason::shutting_down: return "shutting_down";
+    case RejectReason::no_capacity: return "no_capacity";
+  }
+  return "unknown";
+}
+
+namespace {
+constexpr std::array<std::string_view, SEVERITY_COUNT> SEVERITY_LABELS = {
+    "none", "low", "medium", "high", "critical"};
+}
+
+DaemonMetrics::DaemonMetrics(std::size_t workers)
+    : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& received = prometheus::BuildCounter()
+                       .Name("anomstream_ingest_observations_received_total")
+                       .Help("Observations that reached the daemon, by transport")
+                       .Register(*registry_);
+  received_[0] = &received.Add({{"transport", "grpc"}});
+  received_[1] = &received.Add({{"transport", "udp"}});
+
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("anomstream_ingest_observations_rejected_total")
+                       .Help("Observations rejected before scoring, by reason")
+                       .Register(*registry_);
+  for (std::size_t r = 0; r < REJECT_REASON_COUNT; ++r) {
+    rejected_[r] = &rejected.Add({{"reason", std::string(to_string(static_cast<RejectReason>(r)))}});
+  }
+  accepted_ = &prometheus::BuildCounter()
+                   .Name("anomstream_ingest_observations_accepted_total")
+                   .Help("Observations queued for scoring")
+                   .Register(*registry_)
+                   .Add({});
+  rate_capped_ = &prometheus::BuildCounter()
+                      .Name("anomstream_ingest_observations_rate_capped_total")
+                      .Help("Observations refused by the per-prefix rate cap")
+                      .Register(*registry_)
+                      .Add({});
+  dropped_ = &prometheus::BuildCounter()
+                  .Name("anomstream_ingest_observations_dropped_total")
+                  .Help("Observations dropped because a worker queue was full")
+                  .Register(*registry_)
+                  .Add({});
+  scored_ = &prometheus::BuildCounter()
+                 .Name("anomstream_worker_observations_scored_total")
+                 .Help("Observations scored by the workers")
+                 .Register(*registry_)
+                 .Add({});
+  sampled_out_ = &prometheus::BuildCounter()
+                      .Name("anomstream_ingest_observations_sampled_out_total")
+                      .Help("Accepted observations the update sampler keeps out of the model (still scored)")
+                      .Register(*registry_)
+                      .Add({});
+  auto& depth = prometheus::BuildGauge()
+                    .Name("anomstream_worker_queue_depth")
+                    .Help("Observations waiting in each worker's queue")
+                    .Register(*registry_);
+  for (std::size_t w = 0; w < workers; ++w) {
+    queue_depth_.push_back(&depth.Add({{"worker", std::to_string(w)}}));
+  }
+  latency_ = &prometheus::BuildHistogram()
+                  .Name("anomstream_worker_scoring_latency_seconds")
+                  .Help("Time from receipt to the end of scoring (and alert emission)")
+                  .Register(*registry_)
+                  .Add({}, prometheus::Histogram::BucketBoundaries{
+                               1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
+                               1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1.0});
+  auto& alerts = prometheus::BuildCounter()
+                     .Name("anomstream_alerts_total")
+                     .Help("Alerts emitted, by severity")
+                     .Register(*registry_);
+  for (std::size_t s = 0; s < SEVERITY_COUNT; ++s) {
+    alerts_[s] = &alerts.Add({{"severity", std::string(SEVERITY_LABELS[s])}});
+  }
+  live_tenants_ = &prometheus::BuildGauge()
+                       .Name("anomstream_tenants_live")
+                       .Help("Tenants with detector state in memory")
+                       .Register(*registry_)
+                       .Add({});
+  evictions_ = &prometheus::BuildCounter()
+                    .Name("anomstream_pool_evictions_total")
+                    .Help("Tenant detector states evicted by the pool's LRU bound")
+                    .Register(*registry_)
+                    .Add({});
+  audit_entries_ = &prometheus::BuildCounter()
+                        .Name("anomstream_audit_entries_total")
+                        .Help("Entries appended to the audit log")
+                        .Register(*registry_)
+                        .Add({});
+  watch_dropped_ = &prometheus::BuildCounter()
+                        .Name("anomstream_sink_watch_alerts_dropped_total")
+                        .Help("Alerts not delivered to a WatchAlerts subscriber whose queue was full")
+                        .Register(*registry_)
+                        .Add({});
+  sink_errors_ = &prometheus::BuildCounter()
+                      .Name("anomstream_sink_write_errors_total")
+                      .Help("Failed writes to the JSON-lines alert sink or the audit log")
+                      .Register(*registry_)
+                      .Add({});
+}
+
+int DaemonMetrics::serve(const std::string& host, std::uint16_t port) {
+  const std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
+  exposer_->RegisterCollectable(registry_);
+  const auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? -1 : ports.front();
+}
+
+}  // namespace anomstream::daemon

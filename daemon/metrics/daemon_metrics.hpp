@@ -1,0 +1,92 @@
+#pragma once
+// The daemon's Prometheus metrics: one registry, served by the exposer on
+// server.metrics.listen. Names follow anomstream_<subsystem>_<what>_<unit>, counters end
+// in _total, labels are low-cardinality (transport, reason, severity, worker index —
+// bounded by workers.count). See docs/operations.md for the list.
+//
+// Accounting identity, exact whenever the queues are idle:
+//   sum(received_total) = scored_total + rate_capped_total + sum(rejected_total)
+//                         + dropped_total
+// (sampled_out_total counts scored observations that did not update the model).
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anomstream::daemon {
+
+enum class Transport : std::uint8_t { grpc, udp };
+inline constexpr std::size_t TRANSPORT_COUNT = 2;
+
+// Why an observation was rejected before scoring (the `reason` label).
+enum class RejectReason : std::uint8_t {
+  malformed,           // undecodable protobuf (UDP datagram or message)
+  oversized,           // datagram, message or batch beyond its configured bound
+  empty_batch,         // a batch with no observations
+  missing_tenant,      // tenant empty
+  invalid_name,        // tenant or stream too long or with control characters
+  empty_values,        // no values
+  dimension_too_large, // more values than ingest.max_dimension
+  dimension_mismatch,  // differs from the stream's established dimension
+  non_finite,          // NaN or infinity among the values
+  shutting_down,       // arrived after shutdown began
+  no_capacity,         // the tenant's detector state does not fit tenants.max_bytes
+};
+inline constexpr std::size_t REJECT_REASON_COUNT = 11;
+std::string_view to_string(RejectReason reason) noexcept;
+
+inline constexpr std::size_t SEVERITY_COUNT = 5;  // none..critical; none never alerts
+
+class DaemonMetrics {
+ public:
+  explicit DaemonMetrics(std::size_t workers);
+
+  // Starts serving /metrics; returns the bound port (for port 0 in the config).
+  int serve(const std::string& host, std::uint16_t port);
+  [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  prometheus::Counter& received(Transport t) { return *received_[static_cast<std::size_t>(t)]; }
+  prometheus::Counter& rejected(RejectReason r) { return *rejected_[static_cast<std::size_t>(r)]; }
+  prometheus::Counter& accepted() { return *accepted_; }
+  prometheus::Counter& rate_capped() { return *rate_capped_; }
+  prometheus::Counter& dropped_queue_full() { return *dropped_; }
+  prometheus::Counter& scored() { return *scored_; }
+  prometheus::Counter& sampled_out() { return *sampled_out_; }
+  prometheus::Gauge& queue_depth(std::size_t worker) { return *queue_depth_[worker]; }
+  prometheus::Histogram& scoring_latency() { return *latency_; }
+  prometheus::Counter& alerts(std::size_t severity) { return *alerts_[severity]; }
+  prometheus::Gauge& live_tenants() { return *live_tenants_; }
+  prometheus::Counter& pool_evictions() { return *evictions_; }
+  prometheus::Counter& audit_entries() { return *audit_entries_; }
+  prometheus::Counter& watch_dropped() { return *watch_dropped_; }
+  prometheus::Counter& sink_errors() { return *sink_errors_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::array<prometheus::Counter*, TRANSPORT_COUNT> received_{};
+  std::array<prometheus::Counter*, REJECT_REASON_COUNT> rejected_{};
+  prometheus::Counter* accepted_ = nullptr;
+  prometheus::Counter* rate_capped_ = nullptr;
+  prometheus::Counter* dropped_ = nullptr;
+  prometheus::Counter* scored_ = nullptr;
+  prometheus::Counter* sampled_out_ = nullptr;
+  std::vector<prometheus::Gauge*> queue_depth_;
+  prometheus::Histogram* latency_ = nullptr;
+  std::array<prometheus::Counter*, SEVERITY_COUNT> alerts_{};
+  prometheus::Gauge* live_tenants_ = nullptr;
+  prometheus::Counter* evictions_ = nullptr;
+  prometheus::Counter* audit_entries_ = nullptr;
+  prometheus::Counter* watch_dropped_ = nullptr;
+  prometheus::Counter* sink_errors_ = nullptr;
+};
+
+}  // namespace anomstream::daemon

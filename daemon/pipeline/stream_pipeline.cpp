@@ -1,0 +1,170 @@
+#include "pipeline/stream_pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "anomstream/drift/meta_drift_detector.hpp"
+#include "anomstream/forest/thresholded_forest.hpp"
+#include "anomstream/stats/normalizer.hpp"
+#include "anomstream/stats/severity_bands.hpp"
+
+namespace anomstream::daemon {
+namespace {
+
+// The stream's forest seed: the configured seed mixed with the stream's identity, so
+// two streams never share random cuts but a restart reproduces the same forest.
+std::uint64_t stream_seed(std::uint64_t seed, const std::string& tenant, const std::string& stream) {
+  std::uint64_t h = 1469598103934665603ULL ^ seed;
+  for (const char c : tenant + '\0' + stream) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+v1::Severity to_wire(stats::Severity s) {
+  switch (s) {
+    case stats::Severity::low: return v1::SEVERITY_LOW;
+    case stats::Severity::medium: return v1::SEVERITY_MEDIUM;
+    case stats::Severity::high: return v1::SEVERITY_HIGH;
+    case stats::Severity::critical: return v1::SEVERITY_CRITICAL;
+    default: return v1::SEVERITY_UNSPECIFIED;
+  }
+}
+
+class ForestPipeline final : public StreamPipeline {
+ public:
+  ForestPipeline(const PipelineSettings& settings, std::string tenant, std::string stream,
+                 stats::Normalizer<> normalizer, forest::ThresholdedForest forest,
+                 stats::SeverityBands bands, drift::MetaDriftDetector drift, std::size_t dimension)
+      : settings_(settings),
+        tenant_(std::move(tenant)),
+        stream_(std::move(stream)),
+        normalizer_(std::move(normalizer)),
+        forest_(std::move(forest)),
+        bands_(std::move(bands)),
+        drift_(std::move(drift)),
+        normalized_(dimension),
+        expected_(dimension),
+        order_(dimension) {}
+
+  Result<PipelineOutcome> process(const WorkItem& item) override {
+    const std::span<const double> x(item.values);
+    if (auto s = require_dimension(x.size(), normalized_.size(), "values"); !s) {
+      return std::unexpected(s.error());
+    }
+    if (auto s = normalizer_.transform(x, normalized_); !s) return std::unexpected(s.error());
+    if (auto s = forest_.process(normalized_, item.update, descriptor_); !s) return std::unexpected(s.error());
+    // Anomalies do not move the normaliser's statistics, or one scan of hundreds of
+    // ports would widen the scale that the next scan is measured on.
+    if (!descriptor_.anomalous) {
+      if (auto s = normalizer_.observe(x); !s) return std::unexpected(s.error());
+    }
+    PipelineOutcome outcome;
+    outcome.score = descriptor_.score;
+    if (forest_.forest().is_ready()) {
+      if (auto change = drift_.observe(descriptor_.score); change && *change) {
+        spdlog::info("event=score_regime_change tenant={} stream={} direction={} magnitude={:.2f} at={}",
+                     tenant_, stream_, (*change)->direction == drift::ShiftDirection::up ? "up" : "down",
+                     (*change)->magnitude, (*change)->time_index);
+      }
+    }
+    if (!descriptor_.anomalous) return outcome;
+    const auto severity = bands_.classify(descriptor_.grade);
+    if (!severity || *severity == stats::Severity::none) return outcome;
+    outcome.alert = make_alert(item, *severity);
+    return outcome;
+  }
+
+  [[nodiscard]] std::size_t memory_bytes() const override {
+    return forest_.memory_bytes() + sizeof(*this) + normalized_.size() * sizeof(double) * 6;
+  }
+
+ private:
+  v1::Alert make_alert(const WorkItem& item, stats::Severity severity) {
+    v1::Alert alert;
+    alert.set_tenant(item.tenant);
+    alert.set_stream(item.stream);
+    alert.set_timestamp_ns(item.timestamp_ns);
+    alert.set_received_ns(item.received_ns);
+    alert.set_score(descriptor_.score);
+    alert.set_grade(descriptor_.grade);
+    alert.set_threshold(descriptor_.threshold);
+    alert.set_severity(to_wire(severity));
+    const auto& a = descriptor_.attribution;
+    const double total = a.high.empty() ? 0.0 : a.total();
+    bool have_expected = false;
+    if (descriptor_.expected.size() == normalized_.size()) {
+      have_expected = static_cast<bool>(normalizer_.inverse_transform(descriptor_.expected, expected_));
+    }
+    if (total > 0) {
+      std::iota(order_.begin(), order_.end(), std::size_t{0});
+      const std::size_t top = std::min(settings_.top_features, order_.size());
+      std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(top), order_.end(),
+                        [&](std::size_t l, std::size_t r) { return a.high_low_sum(l) > a.high_low_sum(r); });
+      for (std::size_t k = 0; k < top; ++k) {
+        const std::size_t i = order_[k];
+        auto* f = alert.add_top_features();
+        f->set_index(static_cast<std::uint32_t>(i));
+        f->set_share(a.high_low_sum(i) / total);
+        f->set_direction(a.high[i] >= a.low[i] ? v1::DIRECTION_HIGH : v1::DIRECTION_LOW);
+        f->set_value(item.values[i]);
+        if (have_expected) f->set_expected(expected_[i]);
+      }
+    }
+    return alert;
+  }
+
+  PipelineSettings settings_;
+  std::string tenant_, stream_;
+  stats::Normalizer<> normalizer_;
+  forest::ThresholdedForest forest_;
+  stats::SeverityBands bands_;
+  drift::MetaDriftDetector drift_;
+  forest::AnomalyDescriptor descriptor_;
+  std::vector<double> normalized_;
+  std::vector<double> expected_;
+  std::vector<std::size_t> order_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(const PipelineSettings& settings,
+                                                               const std::string& tenant,
+                                                               const std::string& stream, std::size_t dimension) {
+  auto kind = stats::parse_normalizer_kind(settings.normalizer, "pipeline.normalizer");
+  if (!kind) return std::unexpected(kind.error());
+  auto normalizer = stats::Normalizer<>::create(dimension, stats::NormalizerConfig{.kind = *kind});
+  if (!normalizer) return std::unexpected(normalizer.error());
+
+  forest::ThresholdedForestConfig config;
+  config.forest.dimension = dimension;
+  config.forest.num_trees = settings.num_trees;
+  config.forest.sample_size = settings.sample_size;
+  config.forest.seed = stream_seed(settings.seed, tenant, stream);
+  config.forest.time_decay =
+      settings.time_decay > 0 ? settings.time_decay : forest::default_time_decay(settings.sample_size);
+  config.forest.output_after =
+      settings.output_after > 0 ? settings.output_after : forest::default_output_after(settings.sample_size);
+  config.threshold.z_factor = settings.z_factor;
+  config.threshold.upper_z_factor = 2 * settings.z_factor;
+  config.threshold.min_score = settings.min_score;
+  auto forest = forest::ThresholdedForest::create(config);
+  if (!forest) return std::unexpected(forest.error());
+
+  if (settings.severity_thresholds.size() != 4) {
+    return fail(ErrorCode::invalid_config, "pipeline.severity_thresholds", "must hold 4 values");
+  }
+  const auto& t = settings.severity_thresholds;
+  auto bands = stats::SeverityBands::create({.low = t[0], .medium = t[1], .high = t[2], .critical = t[3]});
+  if (!bands) return std::unexpected(bands.error());
+  auto drift = drift::MetaDriftDetector::create({});
+  if (!drift) return std::unexpected(drift.error());
+  return std::make_unique<ForestPipeline>(settings, tenant, stream, std::move(*normalizer), std::move(*forest),
+                                          std::move(*bands), std::move(*drift), dimension);
+}
+
+}  // namespace anomstream::daemon

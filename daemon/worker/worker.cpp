@@ -1,0 +1,129 @@
+#include "worker/worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace anomstream::daemon {
+namespace {
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+std::size_t Worker::TenantState::memory_bytes() const noexcept {
+  std::size_t bytes = sizeof(TenantState);
+  for (const auto& [name, pipeline] : streams) bytes += name.capacity() + pipeline->memory_bytes();
+  return bytes;
+}
+
+Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::atomic<std::uint64_t>& enqueued,
+               const PipelineSettings& settings, const forest::TenantForestPoolConfig& pool, AlertHub& hub,
+               DaemonMetrics& metrics)
+    : index_(index),
+      queue_(std::move(queue)),
+      capacity_(queue_.capacity()),
+      settings_(settings),
+      hub_(hub),
+      metrics_(metrics),
+      enqueued_(enqueued) {
+  auto created = TenantPool::create(
+      pool,
+      [](std::string_view, std::size_t) -> Result<std::unique_ptr<TenantState>> {
+        return std::make_unique<TenantState>();
+      },
+      [this](std::string_view tenant, const std::unique_ptr<TenantState>&) {
+        spdlog::debug("event=tenant_evicted worker={} tenant={}", index_, tenant);
+        metrics_.pool_evictions().Increment();
+        metrics_.live_tenants().Decrement();
+      });
+  if (!created) throw std::invalid_argument("tenants: " + created.error().message());
+  tenants_.emplace(std::move(*created));
+}
+
+Worker::~Worker() { join(); }
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t Worker::queue_depth() const noexcept {
+  const auto in = enqueued_.load(std::memory_order_relaxed);
+  const auto out = dequeued_.load(std::memory_order_relaxed);
+  return in > out ? in - out : 0;
+}
+
+void Worker::publish_gauges() {
+  metrics_.queue_depth(index_).Set(static_cast<double>(queue_depth()));
+}
+
+void Worker::run() {
+  std::uint64_t since_gauge = 0;
+  while (true) {
+    auto item = queue_.recv_for(std::chrono::milliseconds(50));
+    if (!item) {
+      if (item.error() == hotpath::RecvError::closed) break;
+      publish_gauges();
+      continue;
+    }
+    dequeued_.fetch_add(1, std::memory_order_relaxed);
+    process(*item);
+    if (++since_gauge == 1024) {
+      since_gauge = 0;
+      publish_gauges();
+    }
+  }
+  publish_gauges();
+  spdlog::debug("event=worker_stopped worker={} scored={}", index_, scored());
+}
+
+StreamPipeline* Worker::pipeline_for(const WorkItem& item) {
+  const bool known = tenants_->contains(item.tenant);
+  auto tenant = tenants_->get_or_create(item.tenant, item.values.size());
+  if (!tenant) {
+    spdlog::error("event=tenant_refused worker={} tenant={} error=\"{}\"", index_, item.tenant,
+                  tenant.error().message());
+    return nullptr;
+  }
+  if (!known) metrics_.live_tenants().Increment();
+  tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
+  auto& streams = (**tenant)->streams;
+  auto stream = streams.find(item.stream);
+  if (stream == streams.end()) {
+    auto pipeline = StreamPipeline::create(settings_, item.tenant, item.stream, item.values.size());
+    if (!pipeline) {
+      spdlog::error("event=pipeline_error tenant={} stream={} error=\"{}\"", item.tenant, item.stream,
+                    pipeline.error().message());
+      return nullptr;
+    }
+    stream = streams.emplace(item.stream, std::move(*pipeline)).first;
+  }
+  return stream->second.get();
+}
+
+void Worker::process(WorkItem& item) {
+  StreamPipeline* pipeline = pipeline_for(item);
+  if (pipeline == nullptr) {
+    metrics_.rejected(RejectReason::no_capacity).Increment();
+    return;
+  }
+  auto outcome = pipeline->process(item);
+  if (!outcome) {
+    // Only a dimension the ingest registry could not remember reaches this point.
+    metrics_.rejected(RejectReason::dimension_mismatch).Increment();
+    return;
+  }
+  if (outcome->alert) {
+    hub_.publish(std::move(*outcome->alert));
+  }
+  metrics_.scored().Increment();
+  scored_.fetch_add(1, std::memory_order_relaxed);
+  metrics_.scoring_latency().Observe(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);
+}
+
+}  // namespace anomstream::daemon

@@ -1,0 +1,28 @@
+#include "anomstream/triage/json_text.hpp"
+
+namespace anomstream::triage {
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char HEX[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += HEX[(c >> 4) & 0xf];
+          out += HEX[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace anomstream::triage

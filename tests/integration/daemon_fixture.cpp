@@ -1,0 +1,93 @@
+#include "daemon_fixture.hpp"
+
+#include "prometheus_scrape.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace anomstream::test {
+namespace {
+
+std::string make_dir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() /
+             ("anomstream-it-" + std::to_string(::getpid()) + "-" + name + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace
+
+DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::string& name)
+    : dir_(make_dir(name)) {
+  const std::string config_path = dir_ + "/anomstreamd.yaml";
+  std::string extra = extra_yaml;
+  for (auto at = extra.find("{dir}"); at != std::string::npos; at = extra.find("{dir}")) {
+    extra.replace(at, 5, dir_);
+  }
+  std::ofstream(config_path) << "server:\n"
+                                "  grpc:\n    listen: 127.0.0.1:0\n"
+                                "  udp:\n    listen: 127.0.0.1:0\n"
+                                "  metrics:\n    listen: 127.0.0.1:0\n"
+                             << extra;
+  process_ = std::make_unique<Process>(std::vector<std::string>{daemon_path(), "--config", config_path});
+  if (!process_->wait_for_output("event=ready", std::chrono::seconds(30))) {
+    auto result = process_->wait(std::chrono::seconds(1));
+    throw std::runtime_error("anomstreamd did not become ready:\n" + result.err + result.out);
+  }
+  // The ready line: "event=ready grpc=127.0.0.1:P udp=127.0.0.1:P metrics=127.0.0.1:P"
+  const std::string& err = process_->output_so_far();
+  std::smatch m;
+  static const std::regex READY(R"(event=ready grpc=\S+:(\d+) udp=\S+:(\d+) metrics=\S+:(\d+))");
+  if (!std::regex_search(err, m, READY)) throw std::runtime_error("no ports in: " + err);
+  grpc_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+  udp_port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
+  metrics_port_ = static_cast<std::uint16_t>(std::stoi(m[3]));
+}
+
+DaemonUnderTest::~DaemonUnderTest() {
+  if (process_) process_->send_signal(SIGKILL);
+}
+
+ProcessResult DaemonUnderTest::stop(std::chrono::milliseconds deadline) {
+  process_->send_signal(SIGTERM);
+  return process_->wait(deadline);
+}
+
+std::string http_get(std::uint16_t port, const std::string& path) {
+  std::string body = tools::http_get(port, path);
+  if (body.empty()) throw std::runtime_error("http_get: nothing from port " + std::to_string(port) + path);
+  return body;
+}
+
+bool poll_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+void send_udp(std::uint16_t port, const std::string& datagram) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::close(fd);
+}
+
+}  // namespace anomstream::test

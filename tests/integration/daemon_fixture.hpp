@@ -1,0 +1,51 @@
+#pragma once
+// Starts the real anomstreamd on loopback with ephemeral ports (port 0 everywhere),
+// waits for its `event=ready` line and parses the bound ports from it. Also: an HTTP GET
+// for /metrics, a Prometheus text parser, and a poll-with-deadline helper.
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "process.hpp"
+#include "prometheus_scrape.hpp"
+
+namespace anomstream::test {
+
+class DaemonUnderTest {
+ public:
+  // `extra_yaml` is appended to a config that binds every listener to 127.0.0.1:0;
+  // "{dir}" in it stands for the daemon's own temporary directory.
+  explicit DaemonUnderTest(const std::string& extra_yaml = "", const std::string& name = "daemon");
+  ~DaemonUnderTest();
+
+  [[nodiscard]] std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  [[nodiscard]] std::uint16_t udp_port() const { return udp_port_; }
+  [[nodiscard]] std::uint16_t metrics_port() const { return metrics_port_; }
+  [[nodiscard]] const std::string& dir() const { return dir_; }
+
+  // Sends SIGTERM and waits for exit.
+  ProcessResult stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Process> process_;
+  std::uint16_t grpc_port_ = 0, udp_port_ = 0, metrics_port_ = 0;
+};
+
+std::string http_get(std::uint16_t port, const std::string& path);
+
+using tools::metric_sum;
+using tools::parse_metrics;
+
+// Calls `condition` every 20 ms until it returns true or `deadline` passes.
+bool poll_until(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(30));
+
+void send_udp(std::uint16_t port, const std::string& datagram);
+
+}  // namespace anomstream::test

@@ -1,0 +1,44 @@
+// anomstreamctl: the client tools a user runs beside anomstreamd.
+
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+#include "commands.hpp"
+#include "version.hpp"
+
+namespace {
+
+constexpr std::string_view USAGE = R"(anomstreamctl - tools beside anomstreamd
+
+Usage: anomstreamctl COMMAND [options]   (anomstreamctl COMMAND --help for its options)
+
+Commands:
+  replay         send a synthetic network-traffic stream (or a TSB-AD CSV) to the daemon
+                 over gRPC or UDP at a given rate, with a progress bar
+  watch          print alerts as JSON lines as the daemon emits them
+  status         print the daemon's status
+  feedback       send a verdict on an alert
+  audit verify   verify an HMAC-chained audit log; reports the first broken or missing entry
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::cout << USAGE;
+    return argc < 2 ? anomstream::tools::EXIT_FAILURE_TO_RUN : 0;
+  }
+  const std::string_view command = argv[1];
+  if (command == "--version") {
+    std::cout << "anomstreamctl " << anomstream::VERSION << "\n";
+    return 0;
+  }
+  if (command == "replay") return anomstream::tools::run_replay(argc - 1, argv + 1);
+  if (command == "watch") return anomstream::tools::run_watch(argc - 1, argv + 1);
+  if (command == "status") return anomstream::tools::run_status(argc - 1, argv + 1);
+  if (command == "feedback") return anomstream::tools::run_feedback(argc - 1, argv + 1);
+  if (command == "audit") return anomstream::tools::run_audit(argc - 1, argv + 1);
+  std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
+  return anomstream::tools::EXIT_FAILURE_TO_RUN;
+}

@@ -1,0 +1,33 @@
+#pragma once
+// What `anomstreamctl replay` sends: the synthetic traffic generator, or a TSB-AD CSV
+// (each row one observation of the given tenant and stream; its Label is kept for the
+// summary, not sent).
+
+#include <expected>
+#include <memory>
+#include <string>
+
+#include "anomstream/v1/observation.pb.h"
+#include "traffic_generator.hpp"
+
+namespace anomstream::tools {
+
+struct ReplayItem {
+  v1::Observation observation;
+  AnomalyKind anomaly = AnomalyKind::none;  // synthetic only
+  bool label = false;                       // CSV only
+};
+
+class ReplaySource {
+ public:
+  static std::unique_ptr<ReplaySource> synthetic(const TrafficConfig& config, std::uint64_t count);
+  static std::expected<std::unique_ptr<ReplaySource>, std::string> from_csv(const std::string& path,
+                                                                           const std::string& tenant,
+                                                                           const std::string& stream);
+  virtual ~ReplaySource() = default;
+  virtual bool next(ReplayItem& item) = 0;
+  [[nodiscard]] virtual std::uint64_t size() const = 0;
+  [[nodiscard]] virtual std::uint64_t labelled() const = 0;
+};
+
+}  // namespace anomstream::tools
