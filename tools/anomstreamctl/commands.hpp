@@ -13,5 +13,7 @@ int run_watch(int argc, char** argv);
 int run_status(int argc, char** argv);
 int run_feedback(int argc, char** argv);
 int run_audit(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_metrics(int argc, char** argv);
 
 }  // namespace anomstream::tools

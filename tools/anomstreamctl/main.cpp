@@ -20,6 +20,8 @@ Commands:
   status         print the daemon's status
   feedback       send a verdict on an alert
   audit verify   verify an HMAC-chained audit log; reports the first broken or missing entry
+  eval           stream TSB-AD CSV files through a detector and report VUS-PR and friends
+  metrics        grade a precomputed score column against labels (VUS-PR, VUS-ROC, ...)
 )";
 
 }  // namespace
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
   if (command == "status") return anomstream::tools::run_status(argc - 1, argv + 1);
   if (command == "feedback") return anomstream::tools::run_feedback(argc - 1, argv + 1);
   if (command == "audit") return anomstream::tools::run_audit(argc - 1, argv + 1);
+  if (command == "eval") return anomstream::tools::run_eval(argc - 1, argv + 1);
+  if (command == "metrics") return anomstream::tools::run_metrics(argc - 1, argv + 1);
   std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
   return anomstream::tools::EXIT_FAILURE_TO_RUN;
 }

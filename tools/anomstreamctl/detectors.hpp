@@ -1,0 +1,53 @@
+#pragma once
+// The detectors `anomstreamctl eval` runs over a whole TSB-AD file, each producing one
+// score per row (higher = more anomalous), and the small YAML file that configures them.
+//
+// Streaming detectors (rcf, trcf, ewma, cusum) are prequential: every row is scored
+// against the state learned from the rows before it, then learned, as the daemon sees
+// a stream. `mp` (Matrix Profile) is a batch detector: it sees the whole series at once.
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anomstream/eval/tsb_ad_m_dataset.hpp"
+
+namespace anomstream::tools {
+
+// Largest shingle chosen automatically for a univariate series (the VUS window, capped).
+inline constexpr std::size_t MAX_AUTO_SHINGLE = 32;
+
+struct DetectorConfig {
+  std::size_t num_trees = 100;
+  std::size_t sample_size = 256;
+  double time_decay = -1.0;       // < 0: the forest's default, 0.1 / sample_size
+  std::size_t shingle_size = 0;   // 0: the VUS window capped at MAX_AUTO_SHINGLE for one
+                                  // feature, 1 (no shingle) for several
+  std::string normalizer = "train";  // train: z-score with the prefix data[:tr];
+                                     // stream: z-score with the rows seen so far; none
+  double ewma_alpha = 0.01;       // ewma/cusum: weight of the newest row in mean and variance
+  double cusum_slack = 0.5;       // cusum: allowance k in standard deviations
+  std::uint64_t seed = 42;
+};
+
+// Reads forest and normaliser parameters from YAML (keys as DetectorConfig's fields, at
+// the top level or under `forest:`). An unknown key or a bad value is an error naming
+// the key and its line.
+[[nodiscard]] std::expected<DetectorConfig, std::string> load_detector_config(const std::string& path);
+
+// The detector names eval accepts.
+[[nodiscard]] bool is_known_detector(std::string_view name);
+inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum";
+
+// Scores every row of `data` with detector `name`. `window` is the series' VUS window
+// (find_length_rank of the first channel). Errors: a detector that does not apply
+// (mp on several features) or an invalid configuration, as text.
+[[nodiscard]] std::expected<std::vector<double>, std::string> score_series(std::string_view name,
+                                                                           const eval::TsbAdMDataset& data,
+                                                                           std::size_t window,
+                                                                           const DetectorConfig& config);
+
+}  // namespace anomstream::tools
