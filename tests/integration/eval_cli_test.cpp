@@ -1,0 +1,160 @@
+// anomstreamctl metrics and eval, run as real processes.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "process.hpp"
+#include "test_paths.hpp"
+
+using anomstream::test::ctl_path;
+using anomstream::test::run_process;
+
+namespace {
+
+std::filesystem::path temp_file(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / ("anomstream-eval-cli-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// The value on the line "name value" of `out`, or NaN.
+double value_of(const std::string& out, const std::string& name) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(name + " ")) return std::stod(line.substr(name.size() + 1));
+  }
+  return std::nan("");
+}
+
+// 200 points, anomalies on [50, 60) and [120, 125): 15 of 200, two ranges away from the ends.
+std::vector<int> known_labels() {
+  std::vector<int> labels(200, 0);
+  for (int i = 50; i < 60; ++i) labels[i] = 1;
+  for (int i = 120; i < 125; ++i) labels[i] = 1;
+  return labels;
+}
+
+std::string one_per_line(const std::vector<double>& values) {
+  std::ostringstream out;
+  for (double v : values) out << v << "\n";
+  return out.str();
+}
+
+std::string labels_csv(const std::vector<int>& labels) {
+  std::ostringstream out;
+  out << "Data,Label\n";
+  for (std::size_t i = 0; i < labels.size(); ++i) out << std::sin(0.1 * static_cast<double>(i)) << "," << labels[i] << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("metrics gives VUS-PR 1 to scores that equal the labels") {
+  const auto labels = known_labels();
+  const auto scores = temp_file("perfect.txt", one_per_line(std::vector<double>(labels.begin(), labels.end())));
+  const auto label_file = temp_file("labels.csv", labels_csv(labels));
+  for (const char* window : {"0", "10", "40"}) {
+    auto r = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", label_file.string(),
+                          "--window", window});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(value_of(r.out, "VUS-PR") == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(value_of(r.out, "AUC-PR") == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(value_of(r.out, "AUC-ROC") == doctest::Approx(1.0).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("metrics gives constant scores the base rate, counting the buffer ramps") {
+  // Every point is predicted at every threshold, so recall is 1 and precision is the
+  // labelled weight over the length: 15/200 with no buffer. With window 2 the VUS
+  // averages buffers 0, 1 and 2; only buffer 2 adds a ramp, sqrt(1 - 1/2) on each side
+  // of each of the two ranges (VUS, Paparrizos et al., VLDB 2022).
+  const auto labels = known_labels();
+  const auto scores = temp_file("constant.txt", one_per_line(std::vector<double>(labels.size(), 0.5)));
+  const auto label_file = temp_file("labels.csv", labels_csv(labels));
+
+  auto r0 = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", label_file.string(),
+                         "--window", "0"});
+  REQUIRE_MESSAGE(r0.exit_code == 0, r0.err);
+  CHECK(value_of(r0.out, "VUS-PR") == doctest::Approx(15.0 / 200.0).epsilon(1e-12));
+  CHECK(value_of(r0.out, "AUC-PR") == doctest::Approx(15.0 / 200.0).epsilon(1e-12));
+  CHECK(value_of(r0.out, "AUC-ROC") == doctest::Approx(0.5).epsilon(1e-12));
+
+  auto r2 = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", label_file.string(),
+                         "--window", "2"});
+  REQUIRE_MESSAGE(r2.exit_code == 0, r2.err);
+  const double ramp = 4.0 * std::sqrt(0.5);
+  const double expected = (15.0 / 200.0 + 15.0 / 200.0 + (15.0 + ramp) / 200.0) / 3.0;
+  CHECK(value_of(r2.out, "VUS-PR") == doctest::Approx(expected).epsilon(1e-9));
+}
+
+TEST_CASE("metrics without --window uses 100, or find_length_rank of --data") {
+  const auto labels = known_labels();
+  const auto scores = temp_file("perfect.txt", one_per_line(std::vector<double>(labels.begin(), labels.end())));
+  const auto label_file = temp_file("labels.csv", labels_csv(labels));
+  auto plain = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", label_file.string()});
+  REQUIRE_MESSAGE(plain.exit_code == 0, plain.err);
+  CHECK(value_of(plain.out, "window") == 100);
+  // sin(0.1 i) has period 2 pi / 0.1, about 63 points.
+  auto with_data = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels",
+                                label_file.string(), "--data", label_file.string()});
+  REQUIRE_MESSAGE(with_data.exit_code == 0, with_data.err);
+  CHECK(value_of(with_data.out, "window") == doctest::Approx(63).epsilon(0.03));
+}
+
+TEST_CASE("metrics refuses mismatched lengths and bad numbers, naming file and line") {
+  const auto labels = known_labels();
+  const auto label_file = temp_file("labels.csv", labels_csv(labels));
+
+  SUBCASE("one score too few") {
+    const auto scores = temp_file("short.txt", one_per_line(std::vector<double>(labels.size() - 1, 0.1)));
+    auto r = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", label_file.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("short.txt") != std::string::npos);
+    CHECK(r.err.find("199") != std::string::npos);
+    CHECK(r.err.find("200") != std::string::npos);
+  }
+  SUBCASE("a word among the scores") {
+    const auto scores = temp_file("bad.txt", "0.1\n0.2\nabc\n0.4\n");
+    auto r = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", label_file.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("bad.txt:3") != std::string::npos);
+    CHECK(r.err.find("abc") != std::string::npos);
+  }
+  SUBCASE("a label that is not 0 or 1") {
+    const auto scores = temp_file("ok.txt", "0.1\n0.2\n0.3\n");
+    const auto bad_labels = temp_file("bad_labels.txt", "0\n1\n2\n");
+    auto r = run_process({ctl_path(), "metrics", "--scores", scores.string(), "--labels", bad_labels.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("bad_labels.txt") != std::string::npos);
+  }
+}
+
+TEST_CASE("eval --detector mp grades a TSB-AD-U file") {
+  const auto folder = anomstream::test::shared_path("data/tsb-ad-u");
+  if (!folder) {
+    MESSAGE("skipped: ../shared/data/tsb-ad-u is absent");
+    return;
+  }
+  const auto file = *folder / "018_NAB_id_18_Facility_tr_500_1st_669.csv";
+  if (!std::filesystem::exists(file)) {
+    MESSAGE("skipped: " << file.string() << " is absent");
+    return;
+  }
+  auto r = run_process({ctl_path(), "eval", file.string(), "--detector", "mp"}, std::chrono::seconds(20));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const double vus_pr = value_of(r.out, "VUS-PR");
+  CHECK(vus_pr >= 0.0);
+  CHECK(vus_pr <= 1.0);
+  CHECK(value_of(r.out, "dims") == 1);
+}
