@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# The main job: builds anomstream, starts anomstreamd on its built-in configuration and
-# shows what the detector library finds in a synthetic stream.
-#
-# The daemon in this version loads and validates its configuration, logs its endpoints
-# and waits for SIGTERM; it does not ingest observations yet. The detection part of the
-# demo runs the streaming-statistics layer in-process (examples/streaming_stats_demo).
+# The main job: builds anomstream, starts anomstreamd on its built-in configuration,
+# replays the built-in synthetic network-traffic stream into it (port scans, floods and
+# exfiltration injected into per-host flow features), and shows the alerts, the
+# daemon's status and a metrics excerpt; then stops it with SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,38 +10,73 @@ bash scripts/install-deps.sh
 
 BUILD=build/demo
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DANOMSTREAM_BUILD_TESTS=OFF -DANOMSTREAM_BUILD_BENCH=OFF >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target anomstreamd streaming_stats_demo
+  -DANOMSTREAM_BUILD_TESTS=OFF -DANOMSTREAM_BUILD_BENCH=OFF -DANOMSTREAM_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target anomstreamd anomstreamctl
 
 DAEMON="$BUILD/daemon/anomstreamd"
-echo
-echo "== anomstreamd --version"
-"$DAEMON" --version
-
-echo
-echo "== the built-in configuration passes its own schema check"
+CTL="$BUILD/tools/anomstreamctl"
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-"$DAEMON" --print-default-config > "$tmp/default.yaml"
-"$DAEMON" --check-config "$tmp/default.yaml"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 echo
-echo "== a configuration with mistakes is rejected with the key path, line and bound"
-printf 'workers:\n  count: 0\n  queue_capacity: 100\nlogging:\n  levle: info\n' > "$tmp/bad.yaml"
-"$DAEMON" --check-config "$tmp/bad.yaml" || echo "(exit code $?)"
-
-echo
-echo "== anomstreamd on its built-in configuration (stopped with SIGTERM)"
-"$DAEMON" > "$tmp/daemon.log" 2>&1 &
+echo "== anomstreamd $("$DAEMON" --version | cut -d' ' -f2) on its built-in configuration"
+echo "   (gRPC 127.0.0.1:50051, UDP 127.0.0.1:50052, metrics http://127.0.0.1:9464/metrics)"
+"$DAEMON" > "$tmp/alerts.jsonl" 2> "$tmp/daemon.log" &
 pid=$!
-for _ in $(seq 1 100); do
-  grep -q "event=start" "$tmp/daemon.log" && break
+for _ in $(seq 1 200); do
+  grep -q "event=ready" "$tmp/daemon.log" && break
+  if ! kill -0 "$pid" 2>/dev/null; then cat "$tmp/daemon.log"; exit 1; fi
   sleep 0.05
 done
-kill -TERM "$pid"
-wait "$pid" && echo "(exit code 0)"
-cat "$tmp/daemon.log"
+grep "event=ready" "$tmp/daemon.log"
 
 echo
-echo "== streaming statistics over a synthetic stream"
-"$BUILD/examples/streaming_stats_demo"
+echo "== replaying 24000 synthetic observations (2 tenants x 2 hosts, 8 flow features) over gRPC"
+"$CTL" replay --count 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005
+echo "   ... and 8000 more over UDP"
+"$CTL" replay --udp 127.0.0.1:50052 --count 8000 --tenants 2 --streams 2 --seed 8 --anomaly-rate 0.005 \
+  --batch 32 --rate 40000
+
+# Wait until the workers have scored everything that arrived.
+for _ in $(seq 1 200); do
+  m="$(curl -s http://127.0.0.1:9464/metrics)"
+  received=$(echo "$m" | awk '/^anomstream_ingest_observations_received_total/ {s+=$2} END {print s+0}')
+  scored=$(echo "$m" | awk '/^anomstream_worker_observations_scored_total/ {s+=$2} END {print s+0}')
+  [ "$received" = "$scored" ] && [ "$received" != 0 ] && break
+  sleep 0.1
+done
+
+echo
+echo "== alerts (JSON lines on the daemon's stdout): $(wc -l < "$tmp/alerts.jsonl") in all; the first five:"
+head -5 "$tmp/alerts.jsonl"
+echo
+echo "== alerts by severity, and the feature each one blames first"
+python3 - "$tmp/alerts.jsonl" <<'PY' 2>/dev/null || true
+import json, sys, collections
+names = ["log_bytes_out", "log_bytes_in", "log_packets", "dst_ports", "dst_hosts", "mean_pkt_size", "duration_s", "fail_ratio"]
+alerts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("   severity:", dict(collections.Counter(a["severity"] for a in alerts)))
+top = collections.Counter(names[a["top_features"][0]["index"]] for a in alerts if a["top_features"])
+print("   top feature:", dict(top.most_common()))
+PY
+
+echo
+echo "== anomstreamctl status"
+"$CTL" status
+
+echo
+echo "== /metrics excerpt"
+curl -s http://127.0.0.1:9464/metrics | grep -E '^anomstream_(ingest|worker_observations|alerts|tenants|pool)' \
+  | grep -v ' 0$' || true
+
+echo
+echo "== SIGTERM: drain, flush, exit"
+kill -TERM "$pid"
+wait "$pid" && echo "   anomstreamd exited 0"
+pid=""
+grep -E "event=(stopping|stopped)" "$tmp/daemon.log"

@@ -1,5 +1,7 @@
 #include "metrics/daemon_metrics.hpp"
 
+#include <algorithm>
+
 namespace anomstream::daemon {
 
 std::string_view to_string(RejectReason reason) noexcept {
@@ -76,9 +78,7 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                   .Name("anomstream_worker_scoring_latency_seconds")
                   .Help("Time from receipt to the end of scoring (and alert emission)")
                   .Register(*registry_)
-                  .Add({}, prometheus::Histogram::BucketBoundaries{
-                               1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
-                               1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1.0});
+                  .Add({}, LATENCY_BUCKETS);
   auto& alerts = prometheus::BuildCounter()
                      .Name("anomstream_alerts_total")
                      .Help("Alerts emitted, by severity")
@@ -111,6 +111,25 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                       .Help("Failed writes to the JSON-lines alert sink or the audit log")
                       .Register(*registry_)
                       .Add({});
+}
+
+WorkerMetricsBatch::WorkerMetricsBatch(DaemonMetrics& metrics)
+    : metrics_(metrics), buckets_(LATENCY_BUCKETS.size() + 1, 0.0) {}
+
+void WorkerMetricsBatch::scored(double latency_seconds) noexcept {
+  const auto bucket = std::lower_bound(LATENCY_BUCKETS.begin(), LATENCY_BUCKETS.end(), latency_seconds);
+  buckets_[static_cast<std::size_t>(bucket - LATENCY_BUCKETS.begin())] += 1;
+  sum_ += latency_seconds;
+  ++pending_;
+}
+
+void WorkerMetricsBatch::flush() {
+  if (pending_ == 0) return;
+  metrics_.scored().Increment(static_cast<double>(pending_));
+  metrics_.scoring_latency().ObserveMultiple(buckets_, sum_);
+  std::fill(buckets_.begin(), buckets_.end(), 0.0);
+  sum_ = 0;
+  pending_ = 0;
 }
 
 int DaemonMetrics::serve(const std::string& host, std::uint16_t port) {

@@ -45,6 +45,12 @@ std::string_view to_string(RejectReason reason) noexcept;
 
 inline constexpr std::size_t SEVERITY_COUNT = 5;  // none..critical; none never alerts
 
+// Upper bounds (seconds) of the scoring-latency histogram's buckets.
+inline const std::vector<double> LATENCY_BUCKETS = {1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
+                                                    5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,  0.25,  0.5,  1.0,
+                                                    2.5,  5.0,  10.0, 30.0, 60.0};
+
+
 class DaemonMetrics {
  public:
   explicit DaemonMetrics(std::size_t workers);
@@ -87,6 +93,23 @@ class DaemonMetrics {
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;
   prometheus::Counter* sink_errors_ = nullptr;
+};
+
+// A worker's scored count and latency observations, batched so the shared Prometheus
+// counter and the histogram's mutex are touched once per flush instead of once per
+// observation. Owned by one worker thread.
+class WorkerMetricsBatch {
+ public:
+  explicit WorkerMetricsBatch(DaemonMetrics& metrics);
+  void scored(double latency_seconds) noexcept;
+  void flush();
+  [[nodiscard]] std::size_t pending() const noexcept { return pending_; }
+
+ private:
+  DaemonMetrics& metrics_;
+  std::vector<double> buckets_;  // one per bound plus +Inf
+  double sum_ = 0;
+  std::size_t pending_ = 0;
 };
 
 }  // namespace anomstream::daemon

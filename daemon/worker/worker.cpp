@@ -27,6 +27,7 @@ Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::
       settings_(settings),
       hub_(hub),
       metrics_(metrics),
+      batch_(metrics),
       enqueued_(enqueued) {
   auto created = TenantPool::create(
       pool,
@@ -68,16 +69,21 @@ void Worker::run() {
     auto item = queue_.recv_for(std::chrono::milliseconds(50));
     if (!item) {
       if (item.error() == hotpath::RecvError::closed) break;
+      batch_.flush();
       publish_gauges();
       continue;
     }
-    dequeued_.fetch_add(1, std::memory_order_relaxed);
     process(*item);
-    if (++since_gauge == 1024) {
+    // Counted dequeued only after scoring, so "scored" never lags what left the queue
+    // at a quiescent point; flushed when the queue is empty so counts are exact then.
+    dequeued_.fetch_add(1, std::memory_order_relaxed);
+    if (++since_gauge == 256 || queue_depth() == 0) {
       since_gauge = 0;
+      batch_.flush();
       publish_gauges();
     }
   }
+  batch_.flush();
   publish_gauges();
   spdlog::debug("event=worker_stopped worker={} scored={}", index_, scored());
 }
@@ -121,9 +127,8 @@ void Worker::process(WorkItem& item) {
   if (outcome->alert) {
     hub_.publish(std::move(*outcome->alert));
   }
-  metrics_.scored().Increment();
   scored_.fetch_add(1, std::memory_order_relaxed);
-  metrics_.scoring_latency().Observe(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);
+  batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);
 }
 
 }  // namespace anomstream::daemon

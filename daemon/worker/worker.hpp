@@ -62,6 +62,7 @@ class Worker {
   AlertHub& hub_;
   DaemonMetrics& metrics_;
   std::optional<TenantPool> tenants_;
+  WorkerMetricsBatch batch_;
   std::atomic<std::uint64_t> scored_{0};
   std::atomic<std::uint64_t> dequeued_{0};
   const std::atomic<std::uint64_t>& enqueued_;
