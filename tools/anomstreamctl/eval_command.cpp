@@ -103,13 +103,15 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
+// `compact`: VUS-PR only per detector (no VUS-ROC, R-AUC-PR or timing columns).
 Table make_table(const std::vector<FileResult>& results, const std::vector<std::string>& detectors,
-                 const std::vector<std::string>& baselines) {
+                 const std::vector<std::string>& baselines, bool compact) {
   Table table;
   table.header = {"file", "n", "dims", "anomalies", "window"};
   for (const auto& d : detectors) {
     for (const char* column : {"VUS-PR", "VUS-ROC", "R-AUC-PR", "seconds", "points/s"}) {
       table.header.push_back(detectors.size() > 1 ? d + " " + column : std::string(column));
+      if (compact) break;
     }
   }
   for (const auto& b : baselines) table.header.push_back(b + " (published)");
@@ -123,15 +125,16 @@ Table make_table(const std::vector<FileResult>& results, const std::vector<std::
     for (std::size_t i = 0; i < detectors.size(); ++i) {
       const auto& d = r.detectors[i];
       if (!d.metrics) {
-        for (int k = 0; k < 5; ++k) row.push_back("n/a");
+        for (int k = 0; k < (compact ? 1 : 5); ++k) row.push_back("n/a");
         continue;
       }
       const double values[3] = {d.metrics->vus_pr, d.metrics->vus_roc, d.metrics->range_auc_pr};
       for (std::size_t k = 0; k < 3; ++k) {
-        row.push_back(fixed(values[k]));
+        if (!compact || k == 0) row.push_back(fixed(values[k]));
         sums[i * 3 + k] += values[k];
         ++counts[i * 3 + k];
       }
+      if (compact) continue;
       row.push_back(fixed(d.seconds, 2));
       row.push_back(std::to_string(static_cast<long long>(d.seconds > 0 ? r.rows / d.seconds : 0)));
     }
@@ -148,6 +151,10 @@ Table make_table(const std::vector<FileResult>& results, const std::vector<std::
   auto mean = [&](std::size_t k) { return counts[k] ? fixed(sums[k] / static_cast<double>(counts[k])) : "—"; };
   std::vector<std::string> mean_row = {"mean", "", "", "", ""};
   for (std::size_t i = 0; i < detectors.size(); ++i) {
+    if (compact) {
+      mean_row.push_back(mean(i * 3));
+      continue;
+    }
     for (std::size_t k = 0; k < 3; ++k) mean_row.push_back(mean(i * 3 + k));
     mean_row.push_back("");
     mean_row.push_back("");
@@ -200,6 +207,7 @@ int run_eval(int argc, char** argv) {
       ("baselines", po::value<std::string>()->default_value("IForest,MatrixProfile"),
        "comma-separated method columns of --published to show")
       ("output", po::value<std::string>(), "write the summary table to PREFIX.md and PREFIX.csv")
+      ("compact", "tables show only VUS-PR per detector")
       ("progress", "draw the progress bar even when stderr is not a terminal");
   po::positional_options_description positional;
   positional.add("path", 1);
@@ -371,7 +379,7 @@ int run_eval(int argc, char** argv) {
     return exit_code;
   }
 
-  const Table table = make_table(results, detectors, baselines);
+  const Table table = make_table(results, detectors, baselines, vm.count("compact") > 0);
   write_markdown(std::cout, table);
   if (vm.count("output")) {
     const std::string prefix = vm["output"].as<std::string>();
