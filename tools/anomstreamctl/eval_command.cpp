@@ -326,7 +326,8 @@ int run_eval(int argc, char** argv) {
         if (!folder || name != "mp" || data->features() == 1) {
           std::cerr << "anomstreamctl eval: " << path.string() << ": " << name << ": " << scores.error() << "\n";
         }
-        if (name != "mp" || data->features() == 1) exit_code = EXIT_FAILURE_TO_RUN;
+        // In a folder, mp on a multivariate file is simply not applicable (n/a).
+        if (!folder || name != "mp" || data->features() == 1) exit_code = EXIT_FAILURE_TO_RUN;
       } else {
         auto metrics = eval::tsb_ad_metrics(data->labels(), *scores, result.window);
         if (!metrics) {
