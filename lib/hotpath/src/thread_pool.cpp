@@ -59,14 +59,18 @@ void ThreadPool::run_chunks() noexcept {
   const std::size_t count = job_.count;
   const std::size_t grain = job_.grain;
   const Task& task = *job_.task;
+  std::size_t finished = 0;  // published once: one contended add per thread per job
   while (true) {
     const std::size_t begin = next_.fetch_add(grain, std::memory_order_relaxed);
     if (begin >= count) {
-      return;
+      break;
     }
     const std::size_t end = std::min(begin + grain, count);
     task(begin, end);
-    done_.fetch_add(end - begin, std::memory_order_release);
+    finished += end - begin;
+  }
+  if (finished > 0) {
+    done_.fetch_add(finished, std::memory_order_release);
   }
 }
 

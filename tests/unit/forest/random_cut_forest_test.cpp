@@ -225,14 +225,22 @@ TEST_CASE("memory_bytes counts the trees, reservoirs and point store") {
   auto forest = anomstream::ForestBuilder().dimension(16).build();
   REQUIRE(forest);
   const std::size_t empty = forest->memory_bytes();
-  // Boxes alone: 100 trees * 256 internal-node slots * 2 * 16 floats.
-  CHECK(empty > 100U * 256U * 2U * 16U * 4U);
   const auto stream = make_stream(16, 20000, 6);
   for (std::size_t t = 0; t < stream.rows(); ++t) {
     REQUIRE(forest->update(stream.row(t)));
   }
   const std::size_t warm = forest->memory_bytes();
   CHECK(warm > empty);
-  CHECK(warm >= empty + forest->point_store().live_points() * 16 * sizeof(float));
+  std::size_t box_slots = 0;
+  for (std::size_t i = 0; i < forest->num_trees(); ++i) {
+    box_slots += forest->tree(i).tree().box_slots();
+    // About two thirds of the 255 internal nodes store a box (the rest have two leaves).
+    CHECK(forest->tree(i).tree().box_slots() < 230);
+  }
+  const std::size_t floor = box_slots * 2 * 16 * sizeof(float) +
+                            forest->point_store().live_points() * 16 * sizeof(float) +
+                            100U * 256U * (sizeof(anomstream::forest::InternalNode) + 12U);
+  CHECK(warm >= floor);
+  CHECK(warm < floor + 1000000);
   MESSAGE("D=16 forest bytes: empty " << empty << ", warm " << warm);
 }

@@ -106,7 +106,7 @@ TEST_CASE("insert_on_path with a recorded walk builds the same tree as insert") 
     std::array<NodeRef, anomstream::forest::MAX_TREE_DEPTH> path;
     std::size_t depth = 0;
     const NodeRef leaf = b.descend(p, path.data(), depth);
-    b.insert_on_path(path.data(), depth, b.first_outside(p, path.data(), depth), leaf, index, p,
+    b.insert_on_path(path.data(), depth, b.first_outside(p, path.data(), depth, store), leaf, index, p,
                      store, rng_b);
   }
   std::vector<float> cuts_a;

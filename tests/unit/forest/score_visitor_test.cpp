@@ -82,7 +82,7 @@ TEST_CASE("the batched scorer equals the one-tree scorer bit for bit and records
         const auto& tree = trees[i].tree();
         REQUIRE(batched[i] == score_tree(tree, q.data(), forest->point_store()));
         REQUIRE(paths[i].first_outside ==
-                tree.first_outside(q.data(), paths[i].nodes.data(), paths[i].depth));
+                tree.first_outside(q.data(), paths[i].nodes.data(), paths[i].depth, forest->point_store()));
       }
     }
   }

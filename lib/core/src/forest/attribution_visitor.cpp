@@ -12,14 +12,17 @@ namespace {
 
 // Blends the separation probability of (lo, hi) into (high, low) at `depth`; returns p
 // (0 means the query lies inside the box and nothing changes).
-double blend(const float* lo, const float* hi, const float* query, std::size_t d,
+// The box is the extent (a, b): [min(a, b), max(a, b)].
+double blend(const float* a, const float* b, const float* query, std::size_t d,
              std::size_t depth, std::span<double> high, std::span<double> low) noexcept {
   double out = 0.0;
   double range = 0.0;
   for (std::size_t i = 0; i < d; ++i) {
-    out += static_cast<double>(std::max(lo[i] - query[i], 0.0F)) +
-           static_cast<double>(std::max(query[i] - hi[i], 0.0F));
-    range += static_cast<double>(hi[i] - lo[i]);
+    const float lo = std::min(a[i], b[i]);
+    const float hi = std::max(a[i], b[i]);
+    out += static_cast<double>(std::max(lo - query[i], 0.0F)) +
+           static_cast<double>(std::max(query[i] - hi, 0.0F));
+    range += static_cast<double>(hi - lo);
   }
   if (out == 0.0) {
     return 0.0;
@@ -28,8 +31,10 @@ double blend(const float* lo, const float* hi, const float* query, std::size_t d
   const double value = 1.0 / (static_cast<double>(depth) + 1.0);
   const double unit = value / (range + out);
   for (std::size_t i = 0; i < d; ++i) {
-    high[i] = high[i] * (1.0 - p) + static_cast<double>(std::max(query[i] - hi[i], 0.0F)) * unit;
-    low[i] = low[i] * (1.0 - p) + static_cast<double>(std::max(lo[i] - query[i], 0.0F)) * unit;
+    const float lo = std::min(a[i], b[i]);
+    const float hi = std::max(a[i], b[i]);
+    high[i] = high[i] * (1.0 - p) + static_cast<double>(std::max(query[i] - hi, 0.0F)) * unit;
+    low[i] = low[i] * (1.0 - p) + static_cast<double>(std::max(lo - query[i], 0.0F)) * unit;
   }
   return p;
 }
@@ -68,12 +73,12 @@ void attribute_tree(const RandomCutTree& tree, const float* query, const PointSt
       --depth;
       const InternalNode& node = tree.node(path[depth]);
       const NodeRef sibling = node.child[node.child[0] == child ? 1 : 0];
-      const float* s_lo = RandomCutTree::is_leaf(sibling) ? store.point(tree.leaf_point(sibling))
-                                                          : tree.box(sibling);
-      const float* s_hi = RandomCutTree::is_leaf(sibling) ? s_lo : s_lo + d;
+      const Extent e = tree.extent(sibling, store);
       for (std::size_t i = 0; i < d; ++i) {
-        lo[i] = has_box ? std::min(lo[i], s_lo[i]) : s_lo[i];
-        hi[i] = has_box ? std::max(hi[i], s_hi[i]) : s_hi[i];
+        const float s_lo = std::min(e.a[i], e.b[i]);
+        const float s_hi = std::max(e.a[i], e.b[i]);
+        lo[i] = has_box ? std::min(lo[i], s_lo) : s_lo;
+        hi[i] = has_box ? std::max(hi[i], s_hi) : s_hi;
       }
       has_box = true;
       if (blend(lo, hi, query, d, depth, high, low) == 0.0) {
@@ -86,8 +91,8 @@ void attribute_tree(const RandomCutTree& tree, const float* query, const PointSt
     blend(leaf_point, leaf_point, query, d, depth, high, low);
     while (depth > 0) {
       --depth;
-      const float* box = tree.box(path[depth]);
-      const double p = blend(box, box + d, query, d, depth, high, low);
+      const Extent e = tree.extent(path[depth], store);
+      const double p = blend(e.a, e.b, query, d, depth, high, low);
       if (p == 0.0) {
         break;
       }

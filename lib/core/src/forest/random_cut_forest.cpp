@@ -10,13 +10,18 @@
 
 namespace anomstream::forest {
 
+namespace {
+// Trees per unit of parallel work.
+constexpr std::size_t TREE_GROUP = 8;
+}  // namespace
+
 RandomCutForest::RandomCutForest(const ForestConfig& config,
                                  std::shared_ptr<TreeExecutor> executor)
     : config_(config),
       params_{config.time_decay, config.initial_accept_fraction, std::exp(config.time_decay)},
       executor_(std::move(executor)),
       store_(config.dimension, config.num_trees * config.sample_size + 1),
-      updates_(config.num_trees),
+      updates_((config.num_trees + 7) / 8),
       query_(config.dimension),
       log2_one_plus_(config.sample_size + 1) {
   for (std::size_t m = 0; m < log2_one_plus_.size(); ++m) {
@@ -61,7 +66,13 @@ template <class F>
 void RandomCutForest::for_each_tree_range(F&& f) const noexcept {
   const std::size_t n = trees_.size();
   if (executor_ != nullptr && executor_->concurrency() > 1) {
-    executor_->parallel_for(n, TreeExecutor::Task(f));
+    // Hand out groups of TREE_GROUP trees: the scorer interleaves the trees of a range,
+    // so a range of one or two trees would lose the overlap of their cache misses.
+    const std::size_t groups = (n + TREE_GROUP - 1) / TREE_GROUP;
+    auto grouped = [&f, n](std::size_t first, std::size_t last) noexcept {
+      f(first * TREE_GROUP, std::min(last * TREE_GROUP, n));
+    };
+    executor_->parallel_for(groups, TreeExecutor::Task(grouped));
   } else {
     f(std::size_t{0}, n);
   }
@@ -82,14 +93,15 @@ std::uint32_t RandomCutForest::begin_update(const float* values) noexcept {
 
 void RandomCutForest::end_update(std::uint32_t index) noexcept {
   // Retain before releasing: a tree may evict a point another tree just matched.
-  for (const TreeUpdate& u : updates_) {
-    if (u.added != PointStore::NO_POINT) {
-      store_.retain(u.added);
+  const std::size_t n = trees_.size();
+  for (std::size_t t = 0; t < n; ++t) {
+    if (update_of(t).added != PointStore::NO_POINT) {
+      store_.retain(update_of(t).added);
     }
   }
-  for (const TreeUpdate& u : updates_) {
-    if (u.evicted != PointStore::NO_POINT) {
-      store_.release(u.evicted);
+  for (std::size_t t = 0; t < n; ++t) {
+    if (update_of(t).evicted != PointStore::NO_POINT) {
+      store_.release(update_of(t).evicted);
     }
   }
   store_.release(index);
@@ -104,7 +116,7 @@ Status RandomCutForest::update(std::span<const double> point) noexcept {
   const float* values = store_.point(index);
   const std::uint64_t seen = entries_seen_;
   for_each_tree([&](std::size_t t) noexcept {
-    updates_[t] = trees_[t].update(index, values, store_, params_, seen);
+    update_of(t) = trees_[t].update(index, values, store_, params_, seen);
   });
   end_update(index);
   return {};
@@ -118,7 +130,7 @@ Result<double> RandomCutForest::score(std::span<const double> point) const noexc
   if (!is_ready()) {
     return 0.0;
   }
-  std::array<double, MAX_TREES> scores;
+  alignas(64) std::array<double, MAX_TREES> scores;
   for_each_tree_range([&](std::size_t begin, std::size_t end) noexcept {
     score_trees(std::span<const SampledTree>(trees_).subspan(begin, end - begin), query.data(),
                 store_, log2_one_plus_.data(), scores.data() + begin);
@@ -138,7 +150,7 @@ Result<double> RandomCutForest::score_and_update(std::span<const double> point) 
   const std::uint32_t index = begin_update(query_.data());
   const float* values = store_.point(index);
   const std::uint64_t seen = entries_seen_;
-  std::array<double, MAX_TREES> scores;
+  alignas(64) std::array<double, MAX_TREES> scores;
   const std::span<const SampledTree> all(trees_);
   for_each_tree_range([&](std::size_t begin, std::size_t end) noexcept {
     // Score a batch, then update the same trees along the walks the scores made.
@@ -148,7 +160,7 @@ Result<double> RandomCutForest::score_and_update(std::span<const double> point) 
       score_trees(all.subspan(b, e - b), values, store_, log2_one_plus_.data(), scores.data() + b,
                   paths.data());
       for (std::size_t t = b; t < e; ++t) {
-        updates_[t] = trees_[t].update(index, values, store_, params_, seen, paths[t - b].view());
+        update_of(t) = trees_[t].update(index, values, store_, params_, seen, paths[t - b].view());
       }
     }
   });
@@ -218,7 +230,7 @@ Result<ForensicBaseline> RandomCutForest::forensic_baseline(std::span<const doub
 std::size_t RandomCutForest::memory_bytes() const noexcept {
   std::size_t bytes = sizeof(*this) + store_.memory_bytes() +
                       trees_.capacity() * sizeof(SampledTree) +
-                      updates_.capacity() * sizeof(TreeUpdate) + query_.capacity() * sizeof(float) +
+                      updates_.capacity() * sizeof(UpdateGroup) + query_.capacity() * sizeof(float) +
                       log2_one_plus_.capacity() * sizeof(double);
   for (const SampledTree& tree : trees_) {
     bytes += tree.memory_bytes();

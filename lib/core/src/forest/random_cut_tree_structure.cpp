@@ -1,6 +1,7 @@
 // RandomCutTree's invariant check and its snapshot form (pre-order structure).
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,7 @@ Status RandomCutTree::validate(const PointStore& store) const {
   std::vector<std::uint8_t> seen_leaves(leaf_points_.size(), 0);
   std::vector<float> boxes(nodes_.size() * 2 * d);
   std::vector<std::uint32_t> masses(nodes_.size(), 0);
+  std::vector<std::uint8_t> seen_slots(box_slots(), 0);
   std::uint64_t leaf_mass_total = 0;
   std::size_t internal_count = 0;
   std::size_t leaf_count = 0;
@@ -99,8 +101,19 @@ Status RandomCutTree::validate(const PointStore& store) const {
       derived[d + i] = std::max(hi[0][i], hi[1][i]);
     }
     masses[ref] = mass;
-    if (!std::equal(derived, derived + 2 * d, box(ref))) {
-      return corrupt(node_field(ref, "box"), "must equal the min/max of the points below");
+    const bool two_leaves = is_leaf(node.child[0]) && is_leaf(node.child[1]);
+    if (two_leaves != (node.box == NO_BOX)) {
+      return corrupt(node_field(ref, "box"),
+                     "stored exactly when a child is an internal node");
+    }
+    if (node.box != NO_BOX) {
+      if (node.box >= seen_slots.size() || seen_slots[node.box] != 0) {
+        return corrupt(node_field(ref, "box"), "a slot of the pool used by one node");
+      }
+      seen_slots[node.box] = 1;
+      if (!std::equal(derived, derived + 2 * d, box(ref))) {
+        return corrupt(node_field(ref, "box"), "must equal the min/max of the points below");
+      }
     }
     if (mass != node.mass) {
       return corrupt(node_field(ref, "mass"), "must equal the sum of its children's masses");
@@ -132,6 +145,17 @@ Status RandomCutTree::validate(const PointStore& store) const {
         ++free_leaves > leaf_points_.size()) {
       return corrupt("free_leaves", "must hold exactly the unused leaves");
     }
+  }
+  std::size_t free_slots = 0;
+  for (std::uint16_t slot = free_box_; slot != NO_BOX;) {
+    if (slot >= seen_slots.size() || seen_slots[slot] != 0 || ++free_slots > seen_slots.size()) {
+      return corrupt("free_boxes", "must hold exactly the unused box slots");
+    }
+    seen_slots[slot] = 1;
+    std::memcpy(&slot, boxes_.data() + static_cast<std::size_t>(slot) * 2 * d, sizeof slot);
+  }
+  if (std::count(seen_slots.begin(), seen_slots.end(), 0) != 0) {
+    return corrupt("boxes", "every box slot must be stored or free");
   }
   if (internal_count + free_nodes != nodes_.size() ||
       leaf_count + free_leaves != leaf_points_.size()) {

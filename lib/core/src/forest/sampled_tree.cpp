@@ -85,7 +85,7 @@ TreeUpdate SampledTree::update_slow(double u, std::uint32_t index, const float* 
   } else {
     path.nodes = nodes.data();
     path.leaf = tree_.descend(values, nodes.data(), path.depth);
-    path.first_outside = tree_.first_outside(values, nodes.data(), path.depth);
+    path.first_outside = tree_.first_outside(values, nodes.data(), path.depth, store);
   }
   TreeUpdate result;
   result.added = tree_.insert_on_path(path.nodes, path.depth, path.first_outside, path.leaf,

@@ -19,8 +19,8 @@ constexpr std::size_t PREFETCH_BOX_LINES = 8;
 // `log2_one_plus(m)` returns log2(1 + m). Sets `first_outside` as
 // RandomCutTree::first_outside would (the walk stops at the first box holding the query).
 template <std::size_t Dim, class Log2>
-double finish_score(const RandomCutTree& tree, const NodeRef* path, std::size_t depth,
-                    NodeRef leaf, const float* leaf_point, const float* query,
+double finish_score(const RandomCutTree& tree, const PointStore& store, const NodeRef* path,
+                    std::size_t depth, NodeRef leaf, const float* leaf_point, const float* query,
                     const Log2& log2_one_plus, std::size_t& first_outside) noexcept {
   const std::size_t d = detail::dim_of<Dim>(tree.dimension());
   const std::uint32_t tree_mass = tree.mass();
@@ -33,8 +33,18 @@ double finish_score(const RandomCutTree& tree, const NodeRef* path, std::size_t 
   }
   double score = 1.0 / (static_cast<double>(depth) + 1.0);
   while (depth > 0) {
-    const float* box = tree.box(path[depth - 1]);
-    const auto [out, range] = detail::out_and_range<Dim>(box, box + d, query, d);
+    const NodeRef ref = path[depth - 1];
+    detail::OutAndRange r;
+    if (tree.has_box(ref)) {
+      const float* box = tree.box(ref);
+      r = detail::out_and_range<Dim>(box, box + d, query, d);
+    } else {
+      // Both children are leaves (only possible right above the leaf): the box is the
+      // leaf's point and its sibling's.
+      const Extent e = tree.extent(ref, store);
+      r = detail::out_and_range_extent<Dim>(e.a, e.b, query, d);
+    }
+    const auto [out, range] = r;
     if (out == 0.0F) {
       break;
     }
@@ -85,7 +95,13 @@ void score_batch(const SampledTree* trees, const float* query, const PointStore&
     detail::prefetch(leaf_points[k]);
     const std::size_t stop = depth[k] > PREFETCH_BOXES ? depth[k] - PREFETCH_BOXES : 0;
     for (std::size_t i = depth[k]; i-- > stop;) {
-      detail::prefetch_lines(tree[k]->box(out[k].nodes[i]), box_lines);
+      const NodeRef node = out[k].nodes[i];
+      if (tree[k]->has_box(node)) {
+        detail::prefetch_lines(tree[k]->box(node), box_lines);
+      } else {
+        const InternalNode& n = tree[k]->node(node);
+        detail::prefetch(store.point(tree[k]->leaf_point(n.child[n.child[0] == ref[k] ? 1 : 0])));
+      }
     }
   };
   (fetch.template operator()<K>(), ...);
@@ -95,8 +111,8 @@ void score_batch(const SampledTree* trees, const float* query, const PointStore&
       out[k].first_outside = 0;
       return;
     }
-    scores[k] = finish_score<Dim>(*tree[k], out[k].nodes.data(), depth[k], ref[k], leaf_points[k],
-                                  query, log2_one_plus, out[k].first_outside);
+    scores[k] = finish_score<Dim>(*tree[k], store, out[k].nodes.data(), depth[k], ref[k],
+                                  leaf_points[k], query, log2_one_plus, out[k].first_outside);
   };
   (finish.template operator()<K>(), ...);
 }
@@ -107,16 +123,20 @@ void score_batches(std::span<const SampledTree> trees, const float* query,
                    ScoredPath* paths) noexcept {
   std::array<ScoredPath, SCORE_BATCH> local;
   std::size_t begin = 0;
-  for (; begin + SCORE_BATCH <= trees.size(); begin += SCORE_BATCH) {
-    score_batch<Dim>(trees.data() + begin, query, store, table, scores + begin,
-                     paths != nullptr ? paths + begin : local.data(),
-                     std::make_index_sequence<SCORE_BATCH>());
-  }
-  for (; begin < trees.size(); ++begin) {
-    score_batch<Dim>(trees.data() + begin, query, store, table, scores + begin,
-                     paths != nullptr ? paths + begin : local.data(),
-                     std::make_index_sequence<1>());
-  }
+  // Full batches, then the remainder in halving batches (16, 8, 4, 2, 1 lanes).
+  const auto run = [&]<std::size_t LANES>() noexcept {
+    while (begin + LANES <= trees.size()) {
+      score_batch<Dim>(trees.data() + begin, query, store, table, scores + begin,
+                       paths != nullptr ? paths + begin : local.data(),
+                       std::make_index_sequence<LANES>());
+      begin += LANES;
+    }
+  };
+  run.template operator()<SCORE_BATCH>();
+  run.template operator()<8>();
+  run.template operator()<4>();
+  run.template operator()<2>();
+  run.template operator()<1>();
 }
 
 }  // namespace
@@ -139,8 +159,8 @@ double score_tree(const RandomCutTree& tree, const float* query,
     return std::log2(1.0 + static_cast<double>(m));
   };
   std::size_t first_outside = 0;
-  return finish_score<0>(tree, path.data(), depth, ref, store.point(tree.leaf_point(ref)), query,
-                         log2_one_plus, first_outside);
+  return finish_score<0>(tree, store, path.data(), depth, ref, store.point(tree.leaf_point(ref)),
+                         query, log2_one_plus, first_outside);
 }
 
 void score_trees(std::span<const SampledTree> trees, const float* query, const PointStore& store,

@@ -106,7 +106,13 @@ class RandomCutForest {
   std::shared_ptr<TreeExecutor> executor_;
   PointStore store_;
   std::vector<SampledTree> trees_;
-  std::vector<TreeUpdate> updates_;  // per tree, for the update in progress
+  // Per tree, for the update in progress; eight to a cache line, so the threads of an
+  // executor (which hand out groups of eight trees) never write to one line.
+  struct alignas(64) UpdateGroup {
+    TreeUpdate tree[8];
+  };
+  std::vector<UpdateGroup> updates_;
+  [[nodiscard]] TreeUpdate& update_of(std::size_t t) noexcept { return updates_[t / 8].tree[t % 8]; }
   std::vector<float> query_;         // update's float32 copy of the input
   std::vector<double> log2_one_plus_;  // log2(1 + m), m = 0..sample_size
   std::uint64_t entries_seen_ = 0;

@@ -6,9 +6,11 @@
 // proportional to the box's side lengths; a point goes left iff point[dim] <= cut.
 // `insert` and `erase` are the paper's streaming operations, so after any sequence of
 // them the tree has the distribution of a tree built from its current sample: insert
-// walks down from the root and, at each node whose box does not contain the point, draws
-// a cut on the box merged with the point, splitting there if the cut separates them;
-// erase removes the leaf, promotes its sibling and shrinks the ancestors' boxes. Equal
+// walks down from the root and, at each node whose box does not contain the point,
+// splits there with the probability that a cut drawn on the box merged with the point
+// separates them (out/(range + out)), the cut then uniform over the gap; erase removes
+// the leaf, promotes its sibling and shrinks the ancestors' boxes in the dimensions
+// where the point was extreme. Equal
 // points share one leaf whose mass counts them (AWS randomcutforest's duplicate leaves).
 // Insertion draws cuts only below the deepest box that already contains the point
 // (found from the leaf up). Storage is index-based and allocated once: 12-byte internal nodes (cut value, cut
@@ -40,13 +42,25 @@ inline constexpr NodeRef LEAF_TAG = 0x8000;
 // Longest root-to-leaf path a tree of MAX_SAMPLE_SIZE leaves can have, plus one.
 inline constexpr std::size_t MAX_TREE_DEPTH = 2048;
 
+// Box slot of a node that stores none (both children are leaves).
+inline constexpr std::uint16_t NO_BOX = 0xFFFF;
+
 struct InternalNode {
   float cut;
   std::uint16_t dim;
   std::uint16_t mass;
   NodeRef child[2];  // [0] holds points with value[dim] <= cut
+  std::uint16_t box;  // slot in the box pool, NO_BOX when both children are leaves
+  std::uint16_t reserved;
 };
-static_assert(sizeof(InternalNode) == 12);
+static_assert(sizeof(InternalNode) == 16);
+
+// A box given as two arrays: [min(a, b), max(a, b)] per dimension. A stored box is
+// (min, max), a leaf (p, p), a node whose children are both leaves (p, q).
+struct Extent {
+  const float* a;
+  const float* b;
+};
 
 class RandomCutTree {
  public:
@@ -72,7 +86,7 @@ class RandomCutTree {
   // For a path from `descend`: the smallest k such that no box of path[k..depth) contains
   // `values` (every box above contains it, since boxes nest).
   [[nodiscard]] std::size_t first_outside(const float* values, const NodeRef* path,
-                                          std::size_t depth) const noexcept;
+                                          std::size_t depth, const PointStore& store) const noexcept;
   // Removes one copy of point `index` (coordinates `values`); false if absent.
   bool erase(std::uint32_t index, const float* values, const PointStore& store) noexcept;
 
@@ -86,9 +100,24 @@ class RandomCutTree {
 
   [[nodiscard]] const InternalNode& node(NodeRef ref) const noexcept { return nodes_[ref]; }
   [[nodiscard]] const InternalNode* nodes() const noexcept { return nodes_.data(); }
-  // min[0..D) followed by max[0..D) of an internal node's box.
+  // True when an internal node stores its box (not both children leaves).
+  [[nodiscard]] bool has_box(NodeRef ref) const noexcept { return nodes_[ref].box != NO_BOX; }
+  // min[0..D) followed by max[0..D) of an internal node's stored box; has_box(ref).
   [[nodiscard]] const float* box(NodeRef ref) const noexcept {
-    return boxes_.data() + static_cast<std::size_t>(ref) * 2 * dimension_;
+    return boxes_.data() + static_cast<std::size_t>(nodes_[ref].box) * 2 * dimension_;
+  }
+  // The box of any node (leaf, stored, or derived from two leaves).
+  [[nodiscard]] Extent extent(NodeRef ref, const PointStore& store) const noexcept {
+    if (is_leaf(ref)) {
+      const float* p = store.point(leaf_point(ref));
+      return {p, p};
+    }
+    const InternalNode& n = nodes_[ref];
+    if (n.box != NO_BOX) {
+      const float* b = box(ref);
+      return {b, b + dimension_};
+    }
+    return {store.point(leaf_point(n.child[0])), store.point(leaf_point(n.child[1]))};
   }
   [[nodiscard]] std::uint32_t leaf_point(NodeRef ref) const noexcept {
     return leaf_points_[ref & ~LEAF_TAG];
@@ -118,13 +147,24 @@ class RandomCutTree {
                                         std::span<const std::uint32_t> indices,
                                         const PointStore& store);
 
+  // Box slots allocated (stored boxes plus free slots).
+  [[nodiscard]] std::size_t box_slots() const noexcept {
+    return dimension_ == 0 ? 0 : boxes_.size() / (2 * dimension_);
+  }
   // Bytes of the node, box and leaf buffers, without the object itself.
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
 
  private:
   float* box_mut(NodeRef ref) noexcept {
-    return boxes_.data() + static_cast<std::size_t>(ref) * 2 * dimension_;
+    return boxes_.data() + static_cast<std::size_t>(nodes_[ref].box) * 2 * dimension_;
   }
+  // Box pool: a free slot's first value holds the next free slot.
+  std::uint16_t new_box() noexcept;
+  void free_box(std::uint16_t slot) noexcept;
+  // Gives `ref` a stored box iff it is not a node with two leaf children, computing it
+  // from the children when it gains one.
+  template <std::size_t Dim>
+  void settle_box(NodeRef ref, const PointStore& store) noexcept;
   NodeRef new_leaf(std::uint32_t point, std::uint32_t mass) noexcept;
   NodeRef new_node() noexcept;
   void free_leaf(NodeRef ref) noexcept;
@@ -136,23 +176,30 @@ class RandomCutTree {
                             NodeRef leaf, std::uint32_t index, const float* values,
                             const PointStore& store, Xoshiro256& rng) noexcept;
   template <std::size_t Dim>
-  std::size_t first_outside_impl(const float* values, const NodeRef* path,
-                                 std::size_t depth) const noexcept;
+  std::size_t first_outside_impl(const float* values, const NodeRef* path, std::size_t depth,
+                                 const PointStore& store) const noexcept;
   template <std::size_t Dim>
   bool erase_impl(std::uint32_t index, const float* values, const PointStore& store) noexcept;
+  // After `removed` left the subtree: recomputes the box in the dimensions where it lay
+  // on the boundary (the only ones that can change); true if the box changed.
+  template <std::size_t Dim>
+  bool shrink_box(NodeRef ref, const float* removed, const PointStore& store) noexcept;
   // Recomputes an internal node's box from its children; true if it changed.
   template <std::size_t Dim>
   bool recompute_box(NodeRef ref, const PointStore& store) noexcept;
+  // Settles and recomputes a node's box from its children (restore).
   void refresh_box(NodeRef ref, const PointStore& store) noexcept;
-  // Splits `sibling` (box lo/hi, mass) off the new point by `cut`; returns the new node.
+  // Splits `sibling` (of mass sibling_mass) off the new point by `cut`; returns the new
+  // node, with a stored box unless `sibling` is a leaf.
   template <std::size_t Dim>
-  NodeRef split(NodeRef sibling, const float* lo, const float* hi, std::uint32_t sibling_mass,
-                std::uint32_t index, const float* values, std::uint16_t dim, float cut) noexcept;
+  NodeRef split(NodeRef sibling, std::uint32_t sibling_mass, std::uint32_t index,
+                const float* values, std::uint16_t dim, float cut, const PointStore& store) noexcept;
 
   std::size_t dimension_ = 0;
   std::size_t capacity_ = 0;
   std::vector<InternalNode> nodes_;
-  std::vector<float> boxes_;
+  std::vector<float> boxes_;  // size = slots ever used * 2D
+  std::uint16_t free_box_ = NO_BOX;
   std::vector<std::uint32_t> leaf_points_;
   std::vector<std::uint16_t> leaf_masses_;
   NodeRef root_ = NO_NODE;

@@ -56,7 +56,8 @@ struct TreePath {
   NodeRef leaf = NO_NODE;
 };
 
-class SampledTree {
+// Cache-line aligned: neighbouring trees may be updated by different threads.
+class alignas(64) SampledTree {
  public:
   SampledTree() = default;
   SampledTree(std::size_t dimension, std::size_t sample_size, std::uint64_t seed);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
@@ -33,6 +34,20 @@ inline constexpr std::size_t MAX_FIXED_DIM = 8;
 
 // The same value in a form the vectoriser turns into compare-and-mask.
 [[nodiscard]] inline float positive_lane(float x) noexcept { return x > 0.0F ? x : 0.0F; }
+
+// Four float lanes (GCC/Clang vector extension: SSE on x86-64, NEON on AArch64). Two of
+// them hold the LANES = 8 partial sums of the wide loops, in registers.
+using Float4 = float __attribute__((vector_size(16)));
+
+[[nodiscard]] inline Float4 load4(const float* p) noexcept {
+  Float4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(float* p, Float4 v) noexcept { std::memcpy(p, &v, sizeof v); }
+[[nodiscard]] inline Float4 positive4(Float4 x) noexcept { return x > 0.0F ? x : Float4{}; }
+[[nodiscard]] inline Float4 min4(Float4 a, Float4 b) noexcept { return b < a ? b : a; }
+[[nodiscard]] inline Float4 max4(Float4 a, Float4 b) noexcept { return a < b ? b : a; }
 
 // min and max of two finite floats, branch-free in scalar code (MINSS/MAXSS) and
 // vectorisable in LANES-wide blocks. Equal to std::min/std::max for finite inputs.
@@ -107,15 +122,29 @@ template <std::size_t Dim = 0>
       }
       return {out, range};
     }
-    float out[LANES] = {};
-    float range[LANES] = {};
+    Float4 out_lo{};
+    Float4 out_hi{};
+    Float4 range_lo{};
+    Float4 range_hi{};
     std::size_t i = 0;
     for (; i + LANES <= d; i += LANES) {
-      for (std::size_t k = 0; k < LANES; ++k) {
-        out[k] += positive_lane(lo[i + k] - q[i + k]) + positive_lane(q[i + k] - hi[i + k]);
-        range[k] += hi[i + k] - lo[i + k];
-      }
+      const Float4 l0 = load4(lo + i);
+      const Float4 l1 = load4(lo + i + 4);
+      const Float4 h0 = load4(hi + i);
+      const Float4 h1 = load4(hi + i + 4);
+      const Float4 q0 = load4(q + i);
+      const Float4 q1 = load4(q + i + 4);
+      out_lo += positive4(l0 - q0) + positive4(q0 - h0);
+      out_hi += positive4(l1 - q1) + positive4(q1 - h1);
+      range_lo += h0 - l0;
+      range_hi += h1 - l1;
     }
+    float out[LANES];
+    float range[LANES];
+    store4(out, out_lo);
+    store4(out + 4, out_hi);
+    store4(range, range_lo);
+    store4(range + 4, range_hi);
     for (std::size_t k = 0; i + k < d; ++k) {
       out[k] += positive(lo[i + k] - q[i + k]) + positive(q[i + k] - hi[i + k]);
       range[k] += hi[i + k] - lo[i + k];
@@ -143,21 +172,18 @@ template <std::size_t Dim = 0>
 [[nodiscard]] inline bool on_boundary(const float* lo, const float* hi, const float* p,
                                       std::size_t dimension) noexcept {
   const std::size_t d = dim_of<Dim>(dimension);
-  int hits[LANES] = {};
+  using Int4 = int __attribute__((vector_size(16)));
+  Int4 hits{};
   std::size_t i = 0;
-  for (; i + LANES <= d; i += LANES) {
-    for (std::size_t k = 0; k < LANES; ++k) {
-      hits[k] |= static_cast<int>(p[i + k] == lo[i + k]) | static_cast<int>(p[i + k] == hi[i + k]);
-    }
+  for (; i + 4 <= d; i += 4) {
+    const Float4 v = load4(p + i);
+    hits |= (v == load4(lo + i)) | (v == load4(hi + i));
   }
-  for (std::size_t k = 0; i + k < d; ++k) {
-    hits[k] |= static_cast<int>(p[i + k] == lo[i + k]) | static_cast<int>(p[i + k] == hi[i + k]);
+  bool any = (hits[0] | hits[1] | hits[2] | hits[3]) != 0;
+  for (; i < d; ++i) {
+    any |= (p[i] == lo[i]) | (p[i] == hi[i]);
   }
-  int any = 0;
-  for (std::size_t k = 0; k < LANES; ++k) {
-    any |= hits[k];
-  }
-  return any != 0;
+  return any;
 }
 
 // box := box U p.
@@ -166,11 +192,10 @@ inline void expand(float* __restrict__ lo, float* __restrict__ hi, const float* 
                    std::size_t dimension) noexcept {
   const std::size_t d = dim_of<Dim>(dimension);
   std::size_t i = 0;
-  for (; i + LANES <= d; i += LANES) {
-    for (std::size_t k = 0; k < LANES; ++k) {
-      lo[i + k] = min_lane(lo[i + k], p[i + k]);
-      hi[i + k] = max_lane(hi[i + k], p[i + k]);
-    }
+  for (; i + 4 <= d; i += 4) {
+    const Float4 v = load4(p + i);
+    store4(lo + i, min4(load4(lo + i), v));
+    store4(hi + i, max4(load4(hi + i), v));
   }
   for (; i < d; ++i) {
     lo[i] = min_of(lo[i], p[i]);
@@ -185,29 +210,25 @@ inline bool merge_boxes(float* __restrict__ out_lo, float* __restrict__ out_hi,
                         const float* __restrict__ b_lo, const float* __restrict__ b_hi,
                         std::size_t dimension) noexcept {
   const std::size_t d = dim_of<Dim>(dimension);
-  int changed[LANES] = {};
+  using Int4 = int __attribute__((vector_size(16)));
+  Int4 changed{};
   std::size_t i = 0;
-  for (; i + LANES <= d; i += LANES) {
-    for (std::size_t k = 0; k < LANES; ++k) {
-      const float lo = min_lane(a_lo[i + k], b_lo[i + k]);
-      const float hi = max_lane(a_hi[i + k], b_hi[i + k]);
-      changed[k] |= static_cast<int>(lo != out_lo[i + k]) | static_cast<int>(hi != out_hi[i + k]);
-      out_lo[i + k] = lo;
-      out_hi[i + k] = hi;
-    }
+  for (; i + 4 <= d; i += 4) {
+    const Float4 lo = min4(load4(a_lo + i), load4(b_lo + i));
+    const Float4 hi = max4(load4(a_hi + i), load4(b_hi + i));
+    changed |= (lo != load4(out_lo + i)) | (hi != load4(out_hi + i));
+    store4(out_lo + i, lo);
+    store4(out_hi + i, hi);
   }
-  for (std::size_t k = 0; i + k < d; ++k) {
-    const float lo = min_of(a_lo[i + k], b_lo[i + k]);
-    const float hi = max_of(a_hi[i + k], b_hi[i + k]);
-    changed[k] |= static_cast<int>(lo != out_lo[i + k]) | static_cast<int>(hi != out_hi[i + k]);
-    out_lo[i + k] = lo;
-    out_hi[i + k] = hi;
+  bool any = (changed[0] | changed[1] | changed[2] | changed[3]) != 0;
+  for (; i < d; ++i) {
+    const float lo = min_of(a_lo[i], b_lo[i]);
+    const float hi = max_of(a_hi[i], b_hi[i]);
+    any |= (lo != out_lo[i]) | (hi != out_hi[i]);
+    out_lo[i] = lo;
+    out_hi[i] = hi;
   }
-  int any = 0;
-  for (std::size_t k = 0; k < LANES; ++k) {
-    any |= changed[k];
-  }
-  return any != 0;
+  return any;
 }
 
 // Summed side lengths of (box U p), in double (the total a random cut is drawn over).
@@ -215,21 +236,106 @@ template <std::size_t Dim = 0>
 [[nodiscard]] inline double merged_range(const float* lo, const float* hi, const float* p,
                                          std::size_t dimension) noexcept {
   const std::size_t d = dim_of<Dim>(dimension);
-  float sides[LANES] = {};
   double total = 0.0;
   std::size_t i = 0;
-  for (; i + LANES <= d; i += LANES) {
-    for (std::size_t k = 0; k < LANES; ++k) {
-      sides[k] = max_lane(hi[i + k], p[i + k]) - min_lane(lo[i + k], p[i + k]);
-    }
-    for (std::size_t k = 0; k < LANES; ++k) {
-      total += static_cast<double>(sides[k]);
-    }
+  for (; i + 4 <= d; i += 4) {
+    const Float4 v = load4(p + i);
+    const Float4 side = max4(load4(hi + i), v) - min4(load4(lo + i), v);
+    total += static_cast<double>(side[0]);
+    total += static_cast<double>(side[1]);
+    total += static_cast<double>(side[2]);
+    total += static_cast<double>(side[3]);
   }
   for (; i < d; ++i) {
     total += static_cast<double>(max_of(hi[i], p[i]) - min_of(lo[i], p[i]));
   }
   return total;
+}
+
+// An "extent" is a pair of arrays (a, b) standing for the box [min(a, b), max(a, b)]: a
+// stored box (lo, hi), a leaf (p, p), or a node whose two children are leaves (p, q),
+// whose box the tree derives instead of storing.
+
+// out_and_range of the extent (a, b).
+template <std::size_t Dim = 0>
+[[nodiscard]] inline OutAndRange out_and_range_extent(const float* a, const float* b,
+                                                      const float* q,
+                                                      std::size_t dimension) noexcept {
+  const std::size_t d = dim_of<Dim>(dimension);
+  Float4 out0{};
+  Float4 out1{};
+  Float4 range0{};
+  Float4 range1{};
+  std::size_t i = 0;
+  for (; i + LANES <= d; i += LANES) {
+    const Float4 a0 = load4(a + i);
+    const Float4 a1 = load4(a + i + 4);
+    const Float4 b0 = load4(b + i);
+    const Float4 b1 = load4(b + i + 4);
+    const Float4 q0 = load4(q + i);
+    const Float4 q1 = load4(q + i + 4);
+    const Float4 lo0 = min4(a0, b0);
+    const Float4 hi0 = max4(a0, b0);
+    const Float4 lo1 = min4(a1, b1);
+    const Float4 hi1 = max4(a1, b1);
+    out0 += positive4(lo0 - q0) + positive4(q0 - hi0);
+    out1 += positive4(lo1 - q1) + positive4(q1 - hi1);
+    range0 += hi0 - lo0;
+    range1 += hi1 - lo1;
+  }
+  float total_out = 0.0F;
+  float total_range = 0.0F;
+  if (d >= LANES) {
+    float out[LANES];
+    float range[LANES];
+    store4(out, out0);
+    store4(out + 4, out1);
+    store4(range, range0);
+    store4(range + 4, range1);
+    for (std::size_t k = 0; k < LANES; ++k) {
+      total_out += out[k];
+      total_range += range[k];
+    }
+  }
+  for (; i < d; ++i) {
+    const float lo = min_of(a[i], b[i]);
+    const float hi = max_of(a[i], b[i]);
+    total_out += positive(lo - q[i]) + positive(q[i] - hi);
+    total_range += hi - lo;
+  }
+  return {total_out, total_range};
+}
+
+// (out_lo, out_hi) := the box of extent (a0, a1) U extent (b0, b1); true if it changed.
+template <std::size_t Dim = 0>
+inline bool merge_extents(float* __restrict__ out_lo, float* __restrict__ out_hi,
+                          const float* __restrict__ a0, const float* __restrict__ a1,
+                          const float* __restrict__ b0, const float* __restrict__ b1,
+                          std::size_t dimension) noexcept {
+  const std::size_t d = dim_of<Dim>(dimension);
+  using Int4 = int __attribute__((vector_size(16)));
+  Int4 changed{};
+  std::size_t i = 0;
+  for (; i + 4 <= d; i += 4) {
+    const Float4 va0 = load4(a0 + i);
+    const Float4 va1 = load4(a1 + i);
+    const Float4 vb0 = load4(b0 + i);
+    const Float4 vb1 = load4(b1 + i);
+    const Float4 lo = min4(min4(va0, va1), min4(vb0, vb1));
+    const Float4 hi = max4(max4(va0, va1), max4(vb0, vb1));
+    changed |= (lo != load4(out_lo + i)) | (hi != load4(out_hi + i));
+    store4(out_lo + i, lo);
+    store4(out_hi + i, hi);
+  }
+  bool any = (changed[0] | changed[1] | changed[2] | changed[3]) != 0;
+  for (; i < d; ++i) {
+    const float lo = min_of(min_of(a0[i], a1[i]), min_of(b0[i], b1[i]));
+    const float hi = max_of(max_of(a0[i], a1[i]), max_of(b0[i], b1[i]));
+    any |= (lo != out_lo[i]) | (hi != out_hi[i]);
+    out_lo[i] = lo;
+    out_hi[i] = hi;
+  }
+  return any;
 }
 
 // Calls f.template operator()<Dim>() with Dim = dimension for 1..MAX_FIXED_DIM, else 0.
