@@ -30,7 +30,8 @@ endfunction()
 
 # anomstream_unit_test(<name> LIBS <targets...>)
 #   Builds tests/unit/<name>/*.cpp plus the shared doctest main into unit_<name>
-#   and registers it with ctest under the label `unit`.
+#   and registers it with ctest under the label `unit`; the target `unit_tests` builds
+#   them all.
 function(anomstream_unit_test name)
   cmake_parse_arguments(ARG "" "" "LIBS;LABELS" ${ARGN})
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS
@@ -39,6 +40,10 @@ function(anomstream_unit_test name)
     return()
   endif()
   add_executable(unit_${name} ${sources})
+  if(NOT TARGET unit_tests)
+    add_custom_target(unit_tests)
+  endif()
+  add_dependencies(unit_tests unit_${name})
   target_link_libraries(unit_${name} PRIVATE anomstream_test_main ${ARG_LIBS})
   add_test(NAME unit_${name} COMMAND unit_${name}
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

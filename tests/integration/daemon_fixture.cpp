@@ -10,7 +10,6 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -25,6 +24,19 @@ std::string make_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+// The port of "key=host:port" in the ready line.
+std::uint16_t port_of(const std::string& line, const std::string& key) {
+  const auto at = line.find(" " + key);
+  if (at == std::string::npos) throw std::runtime_error("no " + key + " in: " + line);
+  const auto end = line.find(' ', at + 1);
+  const std::string address = line.substr(at + 1 + key.size(), end == std::string::npos ? end : end - at - 1 - key.size());
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("no port in " + key + address);
+  const int port = std::stoi(address.substr(colon + 1));
+  if (port <= 0 || port > 65535) throw std::runtime_error("bad port in " + key + address);
+  return static_cast<std::uint16_t>(port);
 }
 
 }  // namespace
@@ -48,12 +60,12 @@ DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::strin
   }
   // The ready line: "event=ready grpc=127.0.0.1:P udp=127.0.0.1:P metrics=127.0.0.1:P"
   const std::string& err = process_->output_so_far();
-  std::smatch m;
-  static const std::regex READY(R"(event=ready grpc=\S+:(\d+) udp=\S+:(\d+) metrics=\S+:(\d+))");
-  if (!std::regex_search(err, m, READY)) throw std::runtime_error("no ports in: " + err);
-  grpc_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-  udp_port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
-  metrics_port_ = static_cast<std::uint16_t>(std::stoi(m[3]));
+  const auto ready = err.find("event=ready");
+  if (ready == std::string::npos) throw std::runtime_error("no ready line in: " + err);
+  const std::string line = err.substr(ready, err.find('\n', ready) - ready);
+  grpc_port_ = port_of(line, "grpc=");
+  udp_port_ = port_of(line, "udp=");
+  metrics_port_ = port_of(line, "metrics=");
 }
 
 DaemonUnderTest::~DaemonUnderTest() {
