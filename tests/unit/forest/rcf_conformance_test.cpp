@@ -83,10 +83,10 @@ Outliers outlier_stats(const std::vector<double>& scores, const std::vector<int>
 // The reference's configuration (README): 100 trees, sample 256, time decay 0.1/256,
 // initial accept fraction 0.125, output after 65; score, then update.
 std::vector<double> run_stream(const anomstream::test::GoldenStream& golden, std::size_t rows,
-                               std::uint64_t seed) {
+                               std::uint64_t seed, std::size_t trees = 100) {
   auto forest = anomstream::forest::ForestBuilder()
                     .dimension(golden.dimension)
-                    .num_trees(100)
+                    .num_trees(trees)
                     .sample_size(256)
                     .seed(seed)
                     .time_decay(0.1 / 256)
@@ -162,7 +162,7 @@ void check_conformance(std::size_t dimension) {
   REQUIRE(golden);
   const Summary s = run_reference_configuration(*golden);
   // Two forests that differ only in their seed agree on ranks only so far (forest
-  // randomness: 0.92 at D = 4, 0.82 at D = 16 for 100 trees), and the reference is one
+  // randomness: 0.91 at D = 4, 0.83 at D = 16 for 100 trees), and the reference is one
   // such forest. Conformance means agreeing with the reference as well as with ourselves;
   // the 0.9 target is reported, and exceeds that ceiling at D = 16
   // (docs/conformance_rcf.md).
@@ -185,4 +185,37 @@ TEST_CASE("scores agree with the reference implementation on the D = 4 golden st
 
 TEST_CASE("scores agree with the reference implementation on the D = 16 golden stream") {
   check_conformance(16);
+}
+
+// How well can any forest agree with the reference's ranks? Our forest with 1000 trees is
+// nearly free of forest randomness (two seeds agree at ~0.98): it approximates the
+// expected score, and the reference's 100-tree scores must agree with that at >= 0.9 on
+// both streams if the two implementations compute the same expected score. Slow (about
+// four minutes, so not part of the suite): unit_forest -tc="*ceiling*" --no-skip -s.
+TEST_CASE("rank agreement ceiling: 1000 trees against the reference" * doctest::skip()) {
+  const auto dir = anomstream::test::shared_path("golden/rcf");
+  if (!dir) {
+    MESSAGE("skipped: ../shared/golden/rcf is not present");
+    return;
+  }
+  for (const std::size_t dimension : {4U, 16U}) {
+    const auto golden = anomstream::test::read_golden(*dir, dimension);
+    REQUIRE(golden);
+    const std::size_t rows = std::min(ROWS, golden->rows());
+    const auto a = run_stream(*golden, rows, 42, 1000);
+    const auto b = run_stream(*golden, rows, 7, 1000);
+    const std::vector<double> ta(a.begin() + FIRST_COMPARED, a.end());
+    const std::vector<double> tb(b.begin() + FIRST_COMPARED, b.end());
+    const std::vector<double> ref(golden->reference_scores.begin() + FIRST_COMPARED,
+                                  golden->reference_scores.begin() + static_cast<long>(rows));
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "D=%zu, 1000 trees: seed 42 vs seed 7 %.4f | vs reference %.4f and %.4f",
+                  dimension, anomstream::test::spearman(ta, tb), anomstream::test::spearman(ta, ref),
+                  anomstream::test::spearman(tb, ref));
+    MESSAGE(line);
+    CHECK(anomstream::test::spearman(ta, tb) >= 0.97);
+    CHECK(anomstream::test::spearman(ta, ref) >= 0.9);
+    CHECK(anomstream::test::spearman(tb, ref) >= 0.9);
+  }
 }

@@ -8,9 +8,10 @@
 // with its reservoir (weights and point ids in heap order) and its generator's state.
 // Bounding boxes and masses are derived from the leaves on restore, and the points are
 // stored once, numbered in the order a canonical walk (tree 0 pre-order, then tree 1,
-// ...) first meets them, so two forests in the same state have equal snapshots. The wire
-// form lives in proto/. Memory: about sample_size*(30 + 4) bytes per tree plus 4*D bytes
-// per distinct sampled point. Failure modes: RandomCutForest::restore rejects a snapshot
+// ...) first meets them, so two forests in the same state have equal snapshots. It is
+// plain data with no wire format: a caller that persists it serialises these fields.
+// Memory: about sample_size*(30 + 4) bytes per tree plus 4*D bytes per distinct sampled
+// point. Failure modes: RandomCutForest::restore rejects a snapshot
 // that breaks any invariant with ErrorCode::corrupt_snapshot (or invalid_config for an
 // out-of-bound parameter), naming the field.
 

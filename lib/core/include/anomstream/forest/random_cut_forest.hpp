@@ -11,12 +11,16 @@
 // trees agree; `forensic_baseline` relates the point to the sample. With a TreeExecutor
 // the per-tree work runs in parallel with bit-identical results. Runtime dimension; the
 // FixedRandomCutForest<D> front end adds compile-time-checked std::array input.
-// Memory (memory_bytes()): per tree (sample_size-1)*(12 + 8*D) + 18*sample_size bytes,
-// plus (4*D + 4) bytes per distinct sampled point — about 1.6 MB at D = 4, 3.4 MB at
-// D = 16 and 15 MB at D = 64 for 100 trees of 256; bounded by
-// num_trees*sample_size + 1 points. Time per point, 100 trees of 256 on one core: see
-// docs/performance.md. The observation path (update, score, score_and_update) is
-// noexcept and allocates nothing in steady state. Failure modes: wrong length is
+// Memory (memory_bytes()): per tree 34*s bytes of nodes, leaves and reservoir (s =
+// sample_size) plus 8*D bytes per stored box (nodes with two leaf children store none:
+// about 0.75*s boxes in steady state, s at most), plus (4*D + 4) bytes per distinct
+// sampled point (about 7 500 for 100 trees of 256 at the default decay, at most
+// num_trees*s + 1). Measured after warm-up, 100 trees of 256: 1.67 MB at D = 4, 3.8 MB at
+// D = 16, 12.5 MB at D = 64 (AWS's reference: 1.8, 4.6, 16.0). Time per point: see
+// docs/performance.md; about 100 tree walks of depth ~10-20. The observation path
+// (update, score, score_and_update) is noexcept and allocates only when the point store
+// or a tree's box pool reaches a new high-water mark, i.e. not in steady state (running
+// out of memory there is fatal). Failure modes: wrong length is
 // ErrorCode::dimension_mismatch, NaN/inf ErrorCode::non_finite, a value outside float32
 // range ErrorCode::invalid_input — each leaves the forest unchanged; construction and
 // restore validate as ForestBuilder and ForestSnapshot describe.

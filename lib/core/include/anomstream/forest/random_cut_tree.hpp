@@ -10,16 +10,19 @@
 // splits there with the probability that a cut drawn on the box merged with the point
 // separates them (out/(range + out)), the cut then uniform over the gap; erase removes
 // the leaf, promotes its sibling and shrinks the ancestors' boxes in the dimensions
-// where the point was extreme. Equal
-// points share one leaf whose mass counts them (AWS randomcutforest's duplicate leaves).
-// Insertion draws cuts only below the deepest box that already contains the point
-// (found from the leaf up). Storage is index-based and allocated once: 12-byte internal nodes (cut value, cut
-// dimension, mass, two 16-bit child references with a leaf tag bit), a leaf's point
-// index and mass in 6 bytes, and every internal node's exact float32 bounding box in one
-// slab (the bounding-box cache of the reference at fraction 1), with room for one point
-// beyond the sample size. Memory per tree: sample_size*(12 + 8*D + 6) + 6 bytes. Time: insert and erase O(depth*D),
-// depth ~ 2*ln(sample_size) on typical data. No allocation after construction. Failure
-// modes: `erase` of a point the tree does not hold returns false and changes nothing;
+// where the point was extreme. Equal points share one leaf whose mass counts them (AWS
+// randomcutforest's duplicate leaves). Insertion draws cuts only below the deepest box
+// that already contains the point (found from the leaf up). Storage is index-based:
+// 16-byte internal nodes (cut value, cut dimension, mass, two 16-bit child references
+// with a leaf tag bit, a box slot), a leaf's point index and mass in 6 bytes, and exact
+// float32 bounding boxes (the reference's bounding-box cache at fraction 1) in a pool
+// of 8*D-byte slots, except for nodes whose two children are leaves: their box is the
+// two points' (an Extent), derived when needed. About 3/4 of the nodes store a box in
+// steady state. Memory per tree: about sample_size*(16 + 6) bytes plus 8*D bytes per
+// stored box (at most sample_size). Time: insert and erase O(depth*D), depth ~
+// 2*ln(sample_size) on typical data. Nodes and leaves are allocated once; the box pool
+// grows only to a new high-water mark of stored boxes. Failure modes: `erase` of a point
+// the tree does not hold returns false and changes nothing;
 // `validate` reports any broken invariant as ErrorCode::corrupt_snapshot.
 
 #include <cstddef>

@@ -1,11 +1,11 @@
 #pragma once
 // Inner loops over one point or bounding box (min[0..D), max[0..D)) shared by the tree
-// and the visitors. Output arrays never overlap inputs (__restrict__). `Dim` is the dimension when known at compile time (the forest
+// and the visitors. `Dim` is the dimension when known at compile time (the forest
 // dispatches D = 1..8 to their own instantiations) or 0 for a runtime `dimension`. Sums
-// of more than LANES terms run in LANES independent lanes reduced in a fixed order, so
-// the compiler can vectorise them without reassociating and the result depends only on
-// the inputs and D (the same bits on every x86-64 machine and for every `Dim` choice:
-// D < LANES is summed left to right either way).
+// of more than LANES terms run in LANES independent lanes (two Float4 registers) reduced
+// in a fixed order, so they vectorise without reassociation and the result depends only
+// on the inputs and D: the same bits on every machine. Output arrays never overlap
+// inputs (__restrict__).
 
 #include <algorithm>
 #include <cstddef>
@@ -18,8 +18,6 @@
 namespace anomstream::forest::detail {
 
 inline constexpr std::size_t LANES = 8;
-// Dimensions with their own compiled kernels.
-inline constexpr std::size_t MAX_FIXED_DIM = 8;
 
 // max(x, 0) without a branch (the sign of a distance is data-dependent and unpredictable).
 // `x > 0 ? x : 0` is the same value (also for -0); GCC vectorises that form but emits a
@@ -49,8 +47,8 @@ inline void store4(float* p, Float4 v) noexcept { std::memcpy(p, &v, sizeof v); 
 [[nodiscard]] inline Float4 min4(Float4 a, Float4 b) noexcept { return b < a ? b : a; }
 [[nodiscard]] inline Float4 max4(Float4 a, Float4 b) noexcept { return a < b ? b : a; }
 
-// min and max of two finite floats, branch-free in scalar code (MINSS/MAXSS) and
-// vectorisable in LANES-wide blocks. Equal to std::min/std::max for finite inputs.
+// min and max of two finite floats, branch-free in scalar code (MINSS/MAXSS). Equal to
+// std::min/std::max for finite inputs.
 [[nodiscard]] inline float min_of(float a, float b) noexcept {
 #if defined(__SSE__)
   return _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(a), _mm_set_ss(b)));
@@ -65,8 +63,6 @@ inline void store4(float* p, Float4 v) noexcept { std::memcpy(p, &v, sizeof v); 
   return a < b ? b : a;
 #endif
 }
-[[nodiscard]] inline float min_lane(float a, float b) noexcept { return b < a ? b : a; }
-[[nodiscard]] inline float max_lane(float a, float b) noexcept { return a < b ? b : a; }
 
 template <std::size_t Dim>
 [[nodiscard]] constexpr std::size_t dim_of(std::size_t dimension) noexcept {
@@ -159,33 +155,6 @@ template <std::size_t Dim = 0>
   }
 }
 
-// True when q lies outside the box in some dimension (a cut could separate them): the sum
-// of the distances outside is positive iff one of them is.
-template <std::size_t Dim = 0>
-[[nodiscard]] inline bool outside(const float* lo, const float* hi, const float* q,
-                                  std::size_t dimension) noexcept {
-  return out_and_range<Dim>(lo, hi, q, dimension).out > 0.0F;
-}
-
-// True when some coordinate of p lies on the box's boundary (p inside the box).
-template <std::size_t Dim = 0>
-[[nodiscard]] inline bool on_boundary(const float* lo, const float* hi, const float* p,
-                                      std::size_t dimension) noexcept {
-  const std::size_t d = dim_of<Dim>(dimension);
-  using Int4 = int __attribute__((vector_size(16)));
-  Int4 hits{};
-  std::size_t i = 0;
-  for (; i + 4 <= d; i += 4) {
-    const Float4 v = load4(p + i);
-    hits |= (v == load4(lo + i)) | (v == load4(hi + i));
-  }
-  bool any = (hits[0] | hits[1] | hits[2] | hits[3]) != 0;
-  for (; i < d; ++i) {
-    any |= (p[i] == lo[i]) | (p[i] == hi[i]);
-  }
-  return any;
-}
-
 // box := box U p.
 template <std::size_t Dim = 0>
 inline void expand(float* __restrict__ lo, float* __restrict__ hi, const float* __restrict__ p,
@@ -201,55 +170,6 @@ inline void expand(float* __restrict__ lo, float* __restrict__ hi, const float* 
     lo[i] = min_of(lo[i], p[i]);
     hi[i] = max_of(hi[i], p[i]);
   }
-}
-
-// out := (a_lo, a_hi) U (b_lo, b_hi); true if `out` changed.
-template <std::size_t Dim = 0>
-inline bool merge_boxes(float* __restrict__ out_lo, float* __restrict__ out_hi,
-                        const float* __restrict__ a_lo, const float* __restrict__ a_hi,
-                        const float* __restrict__ b_lo, const float* __restrict__ b_hi,
-                        std::size_t dimension) noexcept {
-  const std::size_t d = dim_of<Dim>(dimension);
-  using Int4 = int __attribute__((vector_size(16)));
-  Int4 changed{};
-  std::size_t i = 0;
-  for (; i + 4 <= d; i += 4) {
-    const Float4 lo = min4(load4(a_lo + i), load4(b_lo + i));
-    const Float4 hi = max4(load4(a_hi + i), load4(b_hi + i));
-    changed |= (lo != load4(out_lo + i)) | (hi != load4(out_hi + i));
-    store4(out_lo + i, lo);
-    store4(out_hi + i, hi);
-  }
-  bool any = (changed[0] | changed[1] | changed[2] | changed[3]) != 0;
-  for (; i < d; ++i) {
-    const float lo = min_of(a_lo[i], b_lo[i]);
-    const float hi = max_of(a_hi[i], b_hi[i]);
-    any |= (lo != out_lo[i]) | (hi != out_hi[i]);
-    out_lo[i] = lo;
-    out_hi[i] = hi;
-  }
-  return any;
-}
-
-// Summed side lengths of (box U p), in double (the total a random cut is drawn over).
-template <std::size_t Dim = 0>
-[[nodiscard]] inline double merged_range(const float* lo, const float* hi, const float* p,
-                                         std::size_t dimension) noexcept {
-  const std::size_t d = dim_of<Dim>(dimension);
-  double total = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= d; i += 4) {
-    const Float4 v = load4(p + i);
-    const Float4 side = max4(load4(hi + i), v) - min4(load4(lo + i), v);
-    total += static_cast<double>(side[0]);
-    total += static_cast<double>(side[1]);
-    total += static_cast<double>(side[2]);
-    total += static_cast<double>(side[3]);
-  }
-  for (; i < d; ++i) {
-    total += static_cast<double>(max_of(hi[i], p[i]) - min_of(lo[i], p[i]));
-  }
-  return total;
 }
 
 // An "extent" is a pair of arrays (a, b) standing for the box [min(a, b), max(a, b)]: a
@@ -338,7 +258,7 @@ inline bool merge_extents(float* __restrict__ out_lo, float* __restrict__ out_hi
   return any;
 }
 
-// Calls f.template operator()<Dim>() with Dim = dimension for 1..MAX_FIXED_DIM, else 0.
+// Calls f.template operator()<Dim>() with Dim = dimension for 1..8, else 0.
 template <class F>
 decltype(auto) dispatch_dimension(std::size_t dimension, F&& f) {
   switch (dimension) {
