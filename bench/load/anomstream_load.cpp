@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       ("senders", po::value<int>()->default_value(2), "sending threads")
       ("batch", po::value<int>()->default_value(256), "observations per batch or datagram")
       ("tenants", po::value<std::uint32_t>()->default_value(16), "synthetic tenants")
-      ("streams", po::value<std::uint32_t>()->default_value(4), "streams per tenant");
+      ("streams", po::value<std::uint32_t>()->default_value(4), "streams per tenant")
+      ("rate", po::value<double>()->default_value(0), "observations/s offered in all (0 = as fast as possible)");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   po::notify(vm);
@@ -71,6 +72,11 @@ int main(int argc, char** argv) {
   const int batch_size = vm["batch"].as<int>();
   const double seconds = vm["seconds"].as<double>();
   const auto metrics_port = vm["metrics"].as<std::uint16_t>();
+  // Pacing: each sender sends one batch per `batch_interval` (zero = unpaced).
+  const double rate = vm["rate"].as<double>();
+  const auto batch_interval = rate > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                             static_cast<double>(batch_size) * senders / rate))
+                                       : Clock::duration::zero();
 
   const auto before = scrape(metrics_port);
   const double received_before = sum(before, "anomstream_ingest_observations_received_total");
@@ -96,6 +102,12 @@ int main(int argc, char** argv) {
         b.SerializeToString(&datagrams.back());
       }
       std::size_t next = 0;
+      auto due = Clock::now();
+      auto pace = [&] {
+        if (batch_interval == Clock::duration::zero()) return;
+        due += batch_interval;
+        std::this_thread::sleep_until(due);
+      };
       if (udp) {
         const std::string target = vm["udp"].as<std::string>();
         const auto colon = target.rfind(':');
@@ -105,6 +117,7 @@ int main(int argc, char** argv) {
         inet_pton(AF_INET, target.substr(0, colon).c_str(), &address.sin_addr);
         const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
         while (Clock::now() < until) {
+          pace();
           const auto& d = datagrams[next++ % datagrams.size()];
           if (::sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address) > 0) {
             sent += static_cast<std::uint64_t>(batch_size);
@@ -114,6 +127,7 @@ int main(int argc, char** argv) {
       } else {
         auto stub = anomstream::tools::make_stub(vm["grpc"].as<std::string>());
         while (Clock::now() < until) {
+          pace();
           grpc::ClientContext context;
           anomstream::v1::IngestSummary summary;
           if (stub->ObserveBatch(&context, batches[next++ % batches.size()], &summary).ok()) {
@@ -144,6 +158,7 @@ int main(int argc, char** argv) {
   const double rejected = delta("anomstream_ingest_observations_rejected_total");
   const double capped = delta("anomstream_ingest_observations_rate_capped_total");
   const double alerts = delta("anomstream_alerts_total");
+  const double worker_cpu = delta("anomstream_worker_cpu_seconds_total");
   const double p50 = histogram_quantile(after, "anomstream_worker_scoring_latency_seconds", 0.5);
   const double p99 = histogram_quantile(after, "anomstream_worker_scoring_latency_seconds", 0.99);
 
@@ -156,6 +171,8 @@ int main(int argc, char** argv) {
   std::printf("scored               %.0f  (%.0f obs/s over %.2f s incl. drain)\n", scored, scored / drain_seconds,
               drain_seconds);
   std::printf("dropped (queue full) %.0f  (%.2f%% of received)\n", dropped, 100.0 * dropped / std::max(received, 1.0));
+  std::printf("worker CPU           %.2f s  (%.0f obs/s scored per busy worker core)\n", worker_cpu,
+              worker_cpu > 0 ? scored / worker_cpu : 0.0);
   std::printf("rejected, capped     %.0f, %.0f\n", rejected, capped);
   std::printf("alerts               %.0f\n", alerts);
   std::printf("accounting           received %s scored + dropped + rejected + capped\n",

@@ -74,6 +74,13 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
   for (std::size_t w = 0; w < workers; ++w) {
     queue_depth_.push_back(&depth.Add({{"worker", std::to_string(w)}}));
   }
+  auto& cpu = prometheus::BuildCounter()
+                  .Name("anomstream_worker_cpu_seconds_total")
+                  .Help("CPU time each worker thread has used (scoring; waiting costs none)")
+                  .Register(*registry_);
+  for (std::size_t w = 0; w < workers; ++w) {
+    worker_cpu_.push_back(&cpu.Add({{"worker", std::to_string(w)}}));
+  }
   latency_ = &prometheus::BuildHistogram()
                   .Name("anomstream_worker_scoring_latency_seconds")
                   .Help("Time from receipt to the end of scoring (and alert emission)")

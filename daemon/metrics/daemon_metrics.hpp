@@ -67,6 +67,7 @@ class DaemonMetrics {
   prometheus::Counter& scored() { return *scored_; }
   prometheus::Counter& sampled_out() { return *sampled_out_; }
   prometheus::Gauge& queue_depth(std::size_t worker) { return *queue_depth_[worker]; }
+  prometheus::Counter& worker_cpu_seconds(std::size_t worker) { return *worker_cpu_[worker]; }
   prometheus::Histogram& scoring_latency() { return *latency_; }
   prometheus::Counter& alerts(std::size_t severity) { return *alerts_[severity]; }
   prometheus::Gauge& live_tenants() { return *live_tenants_; }
@@ -86,6 +87,7 @@ class DaemonMetrics {
   prometheus::Counter* scored_ = nullptr;
   prometheus::Counter* sampled_out_ = nullptr;
   std::vector<prometheus::Gauge*> queue_depth_;
+  std::vector<prometheus::Counter*> worker_cpu_;
   prometheus::Histogram* latency_ = nullptr;
   std::array<prometheus::Counter*, SEVERITY_COUNT> alerts_{};
   prometheus::Gauge* live_tenants_ = nullptr;

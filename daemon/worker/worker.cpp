@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <time.h>
+
 #include <chrono>
 
 namespace anomstream::daemon {
@@ -9,6 +11,12 @@ namespace {
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+// CPU time of the calling thread.
+double thread_cpu_seconds() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0.0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 }  // namespace
 
@@ -61,6 +69,11 @@ std::uint64_t Worker::queue_depth() const noexcept {
 
 void Worker::publish_gauges() {
   metrics_.queue_depth(index_).Set(static_cast<double>(queue_depth()));
+  const double cpu = thread_cpu_seconds();
+  if (cpu > cpu_published_) {
+    metrics_.worker_cpu_seconds(index_).Increment(cpu - cpu_published_);
+    cpu_published_ = cpu;
+  }
 }
 
 void Worker::run() {

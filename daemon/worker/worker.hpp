@@ -67,6 +67,7 @@ class Worker {
   std::atomic<std::uint64_t> dequeued_{0};
   const std::atomic<std::uint64_t>& enqueued_;
   std::atomic<std::size_t> tenant_count_{0};
+  double cpu_published_ = 0.0;  // thread CPU seconds already added to the metric
   std::thread thread_;
 };
 
