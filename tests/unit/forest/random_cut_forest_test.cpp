@@ -143,7 +143,8 @@ TEST_CASE("the invariants hold after long streams, with duplicates, decay 0 and 
     bool duplicates;
   };
   for (const Setup setup : {Setup{3, 64, 0.1 / 64, false}, Setup{2, 32, 0.0, true},
-                            Setup{1, 1, 0.01, false}, Setup{5, 16, 0.05, true}}) {
+                            Setup{1, 1, 0.01, false}, Setup{5, 16, 0.05, true},
+                            Setup{16, 32, 0.01, true}}) {
     CAPTURE(setup.dimension);
     CAPTURE(setup.sample_size);
     auto forest = small_forest(setup.dimension, 7, setup.sample_size).time_decay(setup.time_decay).build();

@@ -29,7 +29,7 @@ std::vector<std::uint32_t> leaves_of(const RandomCutTree& tree) {
 
 TEST_CASE("after any sequence of inserts and erases the tree is a valid tree of its sample") {
   // Points on a coarse grid so that equal points (leaf masses > 1) occur often.
-  for (const std::size_t dimension : {1U, 3U, 4U, 9U, 17U}) {
+  for (const std::size_t dimension : {1U, 3U, 4U, 9U, 16U, 17U}) {
     CAPTURE(dimension);
     const std::size_t capacity = 48;
     PointStore store(dimension, 4096);
