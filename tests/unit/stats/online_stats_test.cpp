@@ -132,6 +132,39 @@ TEST_CASE("merge of two halves equals one pass over the whole stream (Chan et al
   CHECK(empty.snapshot() == whole.snapshot());
 }
 
+TEST_CASE("a constant stream has its exact mean and variance 0, one by one and in batches") {
+  for (const double c : {0.1, 3.7, 1e9 + 0.3, -2.5e-300, 7.0}) {
+    OnlineStats single;
+    OnlineStats batch;
+    const std::vector<double> values(100'000, c);
+    for (const double x : values) REQUIRE(single.update(x));
+    REQUIRE(batch.update(std::span<const double>(values)));
+    CHECK(single.mean() == c);
+    CHECK(single.variance() == 0.0);
+    CHECK(batch.snapshot() == single.snapshot());
+  }
+}
+
+TEST_CASE("merge pools accumulators that started from very different first values") {
+  // Each accumulator centres on its own first value; the merge must re-centre exactly
+  // enough that the pooled moments match one pass.
+  OnlineStats whole;
+  OnlineStats low;
+  OnlineStats high;
+  for (int i = 0; i < 2'000; ++i) {
+    const double x = i < 1'000 ? -1e6 + i : 1e6 + i;
+    REQUIRE(whole.update(x));
+    REQUIRE((i < 1'000 ? low : high).update(x));
+  }
+  high.merge(low);
+  CHECK(high.count() == whole.count());
+  // Rounding is relative to the values (1e6), not to the pooled mean (~1e3).
+  CHECK(high.mean() == doctest::Approx(whole.mean()).epsilon(1e-12).scale(1e6));
+  CHECK(high.variance() == doctest::Approx(whole.variance()).epsilon(1e-12));
+  CHECK(high.min() == whole.min());
+  CHECK(high.max() == whole.max());
+}
+
 TEST_CASE("online stats rejects NaN and infinities and leaves its state unchanged") {
   OnlineStats stats;
   REQUIRE(stats.update(1.0));
@@ -211,4 +244,7 @@ TEST_CASE("restore rejects snapshots that break the accumulator's invariants") {
   expect_corrupt(s, "count");
   s = OnlineStatsSnapshot{1, 2.0, 0.5, 2.0, 2.0};
   expect_corrupt(s, "m2");
+  s = good;
+  s.shift = NAN_VALUE;
+  expect_corrupt(s, "shift");
 }

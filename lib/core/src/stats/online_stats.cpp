@@ -10,14 +10,21 @@ Status OnlineStats::update(std::span<const double> values) noexcept {
   if (auto ok = require_finite(values, "values"); !ok) {
     return ok;
   }
+  if (values.empty()) {
+    return {};
+  }
+  if (count_ == 0) {
+    shift_ = values.front();
+  }
   std::uint64_t count = count_;
   double mean = mean_;
   double m2 = m2_;
   double lo = min_;
   double hi = max_;
+  const double shift = shift_;
   for (const double value : values) {
     ++count;
-    detail::welford_add(count, mean, m2, value);
+    detail::welford_add_weighted(count, mean, m2, value - shift);
     lo = std::min(lo, value);
     hi = std::max(hi, value);
   }
@@ -30,13 +37,22 @@ Status OnlineStats::update(std::span<const double> values) noexcept {
 }
 
 void OnlineStats::merge(const OnlineStats& other) noexcept {
-  detail::chan_combine(count_, mean_, m2_, other.count_, other.mean_, other.m2_);
+  if (other.count_ == 0) {
+    return;
+  }
+  if (count_ == 0) {
+    *this = other;
+    return;
+  }
+  // Re-express the other's mean relative to this shift, then combine.
+  const double other_mean = (other.shift_ - shift_) + other.mean_;
+  detail::chan_combine(count_, mean_, m2_, other.count_, other_mean, other.m2_);
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
 }
 
 OnlineStatsSnapshot OnlineStats::snapshot() const noexcept {
-  return OnlineStatsSnapshot{count_, mean_, m2_, min_, max_};
+  return OnlineStatsSnapshot{count_, mean_, m2_, min_, max_, shift_};
 }
 
 Result<OnlineStats> OnlineStats::restore(const OnlineStatsSnapshot& snapshot) {
@@ -45,11 +61,12 @@ Result<OnlineStats> OnlineStats::restore(const OnlineStatsSnapshot& snapshot) {
   };
   if (snapshot.count == 0) {
     if (snapshot != OnlineStatsSnapshot{}) {
-      return corrupt("count", "an empty snapshot must hold mean 0, m2 0, min +inf, max -inf");
+      return corrupt("count", "an empty snapshot must hold mean 0, m2 0, min +inf, max -inf, shift 0");
     }
     return OnlineStats{};
   }
   if (!std::isfinite(snapshot.mean)) return corrupt("mean", "must be finite");
+  if (!std::isfinite(snapshot.shift)) return corrupt("shift", "must be finite");
   if (!std::isfinite(snapshot.m2) || snapshot.m2 < 0.0) return corrupt("m2", "must be finite and >= 0");
   if (!std::isfinite(snapshot.min)) return corrupt("min", "must be finite");
   if (!std::isfinite(snapshot.max)) return corrupt("max", "must be finite");
@@ -63,6 +80,7 @@ Result<OnlineStats> OnlineStats::restore(const OnlineStatsSnapshot& snapshot) {
   stats.m2_ = snapshot.m2;
   stats.min_ = snapshot.min;
   stats.max_ = snapshot.max;
+  stats.shift_ = snapshot.shift;
   return stats;
 }
 
