@@ -95,17 +95,6 @@ Result<HyperLogLog> HyperLogLog::restore(const HyperLogLogSnapshot& snapshot) {
   return sketch;
 }
 
-void HyperLogLog::add_hash(std::uint64_t hash) noexcept {
-  const auto p = static_cast<unsigned>(precision_);
-  const std::size_t index = static_cast<std::size_t>(hash >> (64 - p));
-  // The sentinel bit caps the rank at 64 - p + 1 when the remaining bits are all zero.
-  const std::uint64_t rest = (hash << p) | (std::uint64_t{1} << (p - 1));
-  const auto rank = static_cast<std::uint8_t>(std::countl_zero(rest) + 1);
-  std::uint8_t& reg = registers_[index];
-  reg = std::max(reg, rank);
-}
-
-void HyperLogLog::add(std::uint64_t item) noexcept { add_hash(detail::siphash13_u64(key_, item)); }
 void HyperLogLog::add(std::string_view item) noexcept {
   add_hash(detail::siphash13(key_, bytes_of(item)));
 }
