@@ -41,11 +41,12 @@ Result<std::shared_ptr<ThreadPool>> ThreadPool::create(std::size_t threads, std:
   return std::make_shared<ThreadPool>(threads, spin);
 }
 
-ThreadPool::ThreadPool(std::size_t threads, std::uint32_t spin) : spin_(spin) {
-  const std::size_t workers = std::clamp<std::size_t>(threads, 1, MAX_POOL_THREADS) - 1;
+ThreadPool::ThreadPool(std::size_t threads, std::uint32_t spin)
+    : spin_(spin), cursors_(std::clamp<std::size_t>(threads, 1, MAX_POOL_THREADS)) {
+  const std::size_t workers = cursors_.size() - 1;
   workers_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) {
-    workers_.emplace_back([this] { worker_loop(); });
+    workers_.emplace_back([this, home = i + 1] { worker_loop(home); });
   }
 }
 
@@ -55,26 +56,31 @@ ThreadPool::~ThreadPool() {
   workers_.clear();  // joins
 }
 
-void ThreadPool::run_chunks() noexcept {
-  const std::size_t count = job_.count;
+void ThreadPool::run_chunks(std::size_t home) noexcept {
+  const std::size_t ranges = cursors_.size();
   const std::size_t grain = job_.grain;
   const Task& task = *job_.task;
   std::size_t finished = 0;  // published once: one contended add per thread per job
-  while (true) {
-    const std::size_t begin = next_.fetch_add(grain, std::memory_order_relaxed);
-    if (begin >= count) {
-      break;
+  for (std::size_t step = 0; step < ranges; ++step) {  // home range first, then steal
+    const std::size_t r = (home + step) % ranges;
+    const std::size_t end_of_range = range_begin(r + 1);
+    std::atomic<std::size_t>& cursor = cursors_[r].next;
+    while (true) {
+      const std::size_t begin = cursor.fetch_add(grain, std::memory_order_relaxed);
+      if (begin >= end_of_range) {
+        break;
+      }
+      const std::size_t end = std::min(begin + grain, end_of_range);
+      task(begin, end);
+      finished += end - begin;
     }
-    const std::size_t end = std::min(begin + grain, count);
-    task(begin, end);
-    finished += end - begin;
   }
   if (finished > 0) {
     done_.fetch_add(finished, std::memory_order_release);
   }
 }
 
-void ThreadPool::worker_loop() noexcept {
+void ThreadPool::worker_loop(std::size_t home) noexcept {
   std::uint64_t seen = generation_.load(std::memory_order_acquire);
   while (true) {
     std::uint64_t current = generation_.load(std::memory_order_acquire);
@@ -108,7 +114,7 @@ void ThreadPool::worker_loop() noexcept {
     // entered workers to leave, so the job description is stable while we are inside.
     entered_.fetch_add(1, std::memory_order_seq_cst);
     if (generation_.load(std::memory_order_seq_cst) == current) {
-      run_chunks();
+      run_chunks(home);
     }
     entered_.fetch_sub(1, std::memory_order_release);
   }
@@ -128,14 +134,16 @@ void ThreadPool::parallel_for(std::size_t count, Task task) noexcept {
   job_.count = count;
   // Several chunks per thread balance uneven trees; one atomic add per chunk.
   job_.grain = std::max<std::size_t>(1, count / (threads * 8));
-  next_.store(0, std::memory_order_relaxed);
+  for (std::size_t r = 0; r < threads; ++r) {
+    cursors_[r].next.store(range_begin(r), std::memory_order_relaxed);
+  }
   done_.store(0, std::memory_order_relaxed);
   const std::uint64_t open = (generation_.load(std::memory_order_relaxed) & ~CLOSED) + STEP;
   generation_.store(open, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     generation_.notify_all();
   }
-  run_chunks();
+  run_chunks(0);
   Backoff backoff;
   while (done_.load(std::memory_order_acquire) < count) {
     backoff.pause();

@@ -3,8 +3,13 @@
 // (implements forest::TreeExecutor).
 //
 // parallel_for(n, task) publishes one job, runs chunks of it on the calling thread too,
-// and returns when every index in [0, n) is done; workers claim chunks from one atomic
-// counter, so a slow or descheduled thread delays only the chunk it holds. The per-point
+// and returns when every index in [0, n) is done. [0, n) is cut into one contiguous home
+// range per thread (the caller's first), each with its own cursor: a thread claims chunks
+// of its home range first, so the same indices (a forest's same trees) run on the same
+// core call after call and their memory stays in that core's cache, then steals chunks
+// from the other ranges, so a slow or descheduled thread delays only the chunk it holds.
+// (With one shared cursor, trees migrated between cores from point to point and their
+// modified nodes moved with them: two threads were slower than one.) The per-point
 // jobs of a forest are short (tens of microseconds), so idle workers spin on the job word
 // for `spin` iterations (default about 50 microseconds) before sleeping on it with
 // std::atomic::wait; the caller wakes sleepers only when some are asleep. A late worker
@@ -50,8 +55,8 @@ class ThreadPool final : public forest::TreeExecutor {
   static constexpr std::uint64_t CLOSED = 2;  // generation bit: job finished, do not enter
   static constexpr std::uint64_t STEP = 4;    // generation increment per job
 
-  void worker_loop() noexcept;
-  void run_chunks() noexcept;
+  void worker_loop(std::size_t home) noexcept;
+  void run_chunks(std::size_t home) noexcept;
 
   // Job description, written by the caller before the generation is published.
   struct Job {
@@ -59,12 +64,20 @@ class ThreadPool final : public forest::TreeExecutor {
     std::size_t count = 0;
     std::size_t grain = 1;
   };
+  // A home range's next unclaimed index, alone on its cache line.
+  struct alignas(detail::CACHE_LINE_SIZE) Cursor {
+    std::atomic<std::size_t> next{0};
+  };
+  // Home range r of the current job: [begin(r), begin(r + 1)).
+  [[nodiscard]] std::size_t range_begin(std::size_t r) const noexcept {
+    return job_.count * r / cursors_.size();
+  }
 
   std::mutex submit_;
   std::uint32_t spin_;
   Job job_;
   alignas(detail::CACHE_LINE_SIZE) std::atomic<std::uint64_t> generation_{0};
-  alignas(detail::CACHE_LINE_SIZE) std::atomic<std::size_t> next_{0};
+  std::vector<Cursor> cursors_;  // one per thread
   alignas(detail::CACHE_LINE_SIZE) std::atomic<std::size_t> done_{0};
   alignas(detail::CACHE_LINE_SIZE) std::atomic<std::uint32_t> entered_{0};
   std::atomic<std::uint32_t> sleepers_{0};
