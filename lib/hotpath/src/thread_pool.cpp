@@ -81,7 +81,9 @@ void ThreadPool::run_chunks(std::size_t home) noexcept {
 }
 
 void ThreadPool::worker_loop(std::size_t home) noexcept {
-  std::uint64_t seen = generation_.load(std::memory_order_acquire);
+  // Generation 0 is "no job yet": a worker that starts after the first job was published
+  // must still see it as new.
+  std::uint64_t seen = 0;
   while (true) {
     std::uint64_t current = generation_.load(std::memory_order_acquire);
     if ((current & STOP) != 0) {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <thread>
 #include <vector>
@@ -36,6 +37,33 @@ TEST_CASE("parallel_for runs every index exactly once for any count and thread n
     for (const std::size_t count : {0, 1, 2, 7, 64, 100, 1000, 4099}) {
       check_covers_once(**pool, count);
     }
+  }
+}
+
+TEST_CASE("the first job after creation reaches the worker, even one that starts after it") {
+  // Index 0 is the caller's home range and index 1 the worker's. The caller's task holds
+  // index 0 until another thread has run index 1 (or 20 s pass, when it would steal it):
+  // a worker that started after the job was published and took it for an old one slept
+  // through it, and the caller ran both.
+  for (int trial = 0; trial < 20; ++trial) {
+    auto pool = ThreadPool::create(2);
+    REQUIRE(pool);
+    const auto caller = std::this_thread::get_id();
+    std::atomic<bool> second_by_worker{false};
+    auto task = [&](std::size_t begin, std::size_t end) noexcept {
+      for (std::size_t i = begin; i < end; ++i) {
+        if (i == 1) {
+          second_by_worker.store(std::this_thread::get_id() != caller);
+          continue;
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!second_by_worker.load() && std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::yield();
+        }
+      }
+    };
+    (*pool)->parallel_for(2, ThreadPool::Task(task));
+    REQUIRE(second_by_worker.load());
   }
 }
 
