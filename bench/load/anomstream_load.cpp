@@ -5,8 +5,8 @@
 // Sends the synthetic traffic stream as fast as the transport takes it (several sender
 // threads, batches of --batch observations), then waits for the workers to finish and
 // reads the daemon's own counters from /metrics: observations received, scored,
-// dropped (queue full) and rejected, and the receipt-to-scored latency histogram (which
-// includes alert emission), from which p50 and p99 are interpolated.
+// dropped (queue full) and rejected, and this run's part of the receipt-to-scored latency
+// histogram (which includes alert emission), from which p50 and p99 are interpolated.
 
 
 #include <arpa/inet.h>
@@ -159,8 +159,13 @@ int main(int argc, char** argv) {
   const double capped = delta("anomstream_ingest_observations_rate_capped_total");
   const double alerts = delta("anomstream_alerts_total");
   const double worker_cpu = delta("anomstream_worker_cpu_seconds_total");
-  const double p50 = histogram_quantile(after, "anomstream_worker_scoring_latency_seconds", 0.5);
-  const double p99 = histogram_quantile(after, "anomstream_worker_scoring_latency_seconds", 0.99);
+  // The daemon's histogram counts since it started: take this run's part of it.
+  std::map<std::string, double> this_run = after;
+  for (auto& [key, value] : this_run) {
+    if (const auto it = before.find(key); it != before.end()) value -= it->second;
+  }
+  const double p50 = histogram_quantile(this_run, "anomstream_worker_scoring_latency_seconds", 0.5);
+  const double p99 = histogram_quantile(this_run, "anomstream_worker_scoring_latency_seconds", 0.99);
 
   std::printf("transport            %s\n", udp ? "udp" : "grpc");
   std::printf("sent                 %llu in %.2f s  (%.0f obs/s offered)\n", static_cast<unsigned long long>(sent.load()),
