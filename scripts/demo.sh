@@ -56,14 +56,15 @@ echo "== alerts (JSON lines on the daemon's stdout): $(wc -l < "$tmp/alerts.json
 head -5 "$tmp/alerts.jsonl"
 echo
 echo "== alerts by severity, and the feature each one blames first"
-python3 - "$tmp/alerts.jsonl" <<'PY' 2>/dev/null || true
-import json, sys, collections
-names = ["log_bytes_out", "log_bytes_in", "log_packets", "dst_ports", "dst_hosts", "mean_pkt_size", "duration_s", "fail_ratio"]
-alerts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print("   severity:", dict(collections.Counter(a["severity"] for a in alerts)))
-top = collections.Counter(names[a["top_features"][0]["index"]] for a in alerts if a["top_features"])
-print("   top feature:", dict(top.most_common()))
-PY
+# Plain grep and awk over the JSON lines: the alert writer's own field order, and no
+# interpreter that a fresh machine may lack. A line the daemon is still writing is skipped.
+complete="$(grep '}$' "$tmp/alerts.jsonl" || true)"
+echo "   by severity:"
+{ echo "$complete" | grep -o '"severity":"[a-z]*"' | cut -d'"' -f4 | sort | uniq -c | sort -rn | awk '{ printf "     %6d  %s\n", $1, $2 }'; } || true
+echo "   first-blamed feature:"
+{ echo "$complete" | grep -o '"top_features":\[{"index":[0-9]*' | grep -o '[0-9]*$' |
+    awk 'BEGIN { split("log_bytes_out log_bytes_in log_packets dst_ports dst_hosts mean_pkt_size duration_s fail_ratio", n, " ") }
+         { print n[$1 + 1] }' | sort | uniq -c | sort -rn | awk '{ printf "     %6d  %s\n", $1, $2 }'; } || true
 
 echo
 echo "== anomstreamctl status"
