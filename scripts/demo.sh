@@ -38,8 +38,8 @@ grep "event=ready" "$tmp/daemon.log"
 echo
 echo "== replaying 24000 synthetic observations (2 tenants x 2 hosts, 8 flow features) over gRPC"
 "$CTL" replay --count 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005
-echo "   ... and 8000 more over UDP"
-"$CTL" replay --udp 127.0.0.1:50052 --count 8000 --tenants 2 --streams 2 --seed 8 --anomaly-rate 0.005 \
+echo "   ... and the next 8000 of the same stream over UDP"
+"$CTL" replay --udp 127.0.0.1:50052 --count 8000 --skip 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 \
   --batch 32 --rate 40000
 
 # Wait until the workers have scored everything that arrived.

@@ -58,6 +58,8 @@ int run_replay(int argc, char** argv) {
       ("streams", po::value<std::uint32_t>()->default_value(2), "synthetic: streams (hosts) per tenant")
       ("anomaly-rate", po::value<double>()->default_value(0.004), "synthetic: fraction of anomalous observations")
       ("seed", po::value<std::uint64_t>()->default_value(1), "synthetic: random seed")
+      ("skip", po::value<std::uint64_t>()->default_value(0),
+       "synthetic: start after this many observations, continuing an earlier replay of the same seed")
       ("progress", "draw the progress bar even when stderr is not a terminal");
   po::variables_map vm;
   try {
@@ -89,7 +91,7 @@ int run_replay(int argc, char** argv) {
     config.tenants = vm["tenants"].as<std::uint32_t>();
     config.streams_per_tenant = vm["streams"].as<std::uint32_t>();
     config.anomaly_rate = vm["anomaly-rate"].as<double>();
-    source = ReplaySource::synthetic(config, vm["count"].as<std::uint64_t>());
+    source = ReplaySource::synthetic(config, vm["count"].as<std::uint64_t>(), vm["skip"].as<std::uint64_t>());
   }
 
   Totals totals;

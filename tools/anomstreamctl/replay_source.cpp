@@ -8,9 +8,14 @@ namespace {
 
 class SyntheticSource final : public ReplaySource {
  public:
-  SyntheticSource(const TrafficConfig& config, std::uint64_t count) : generator_(config), count_(count) {}
+  // The first `skip` observations are generated and dropped, so a replay with
+  // --skip N continues the stream that a replay of N observations started.
+  SyntheticSource(const TrafficConfig& config, std::uint64_t count, std::uint64_t skip)
+      : generator_(config), count_(count), end_(skip + count) {
+    while (generator_.emitted() < skip) generator_.next();
+  }
   bool next(ReplayItem& item) override {
-    if (generator_.emitted() >= count_) return false;
+    if (generator_.emitted() >= end_) return false;
     const auto o = generator_.next();
     to_wire(o, item.observation);
     item.anomaly = o.anomaly;
@@ -24,6 +29,7 @@ class SyntheticSource final : public ReplaySource {
  private:
   TrafficGenerator generator_;
   std::uint64_t count_;
+  std::uint64_t end_;
   std::uint64_t labelled_ = 0;
 };
 
@@ -59,8 +65,9 @@ class CsvSource final : public ReplaySource {
 
 }  // namespace
 
-std::unique_ptr<ReplaySource> ReplaySource::synthetic(const TrafficConfig& config, std::uint64_t count) {
-  return std::make_unique<SyntheticSource>(config, count);
+std::unique_ptr<ReplaySource> ReplaySource::synthetic(const TrafficConfig& config, std::uint64_t count,
+                                                     std::uint64_t skip) {
+  return std::make_unique<SyntheticSource>(config, count, skip);
 }
 
 std::expected<std::unique_ptr<ReplaySource>, std::string> ReplaySource::from_csv(const std::string& path,

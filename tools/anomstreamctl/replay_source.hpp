@@ -20,7 +20,9 @@ struct ReplayItem {
 
 class ReplaySource {
  public:
-  static std::unique_ptr<ReplaySource> synthetic(const TrafficConfig& config, std::uint64_t count);
+  // `count` observations of the synthetic stream, after dropping its first `skip`.
+  static std::unique_ptr<ReplaySource> synthetic(const TrafficConfig& config, std::uint64_t count,
+                                                 std::uint64_t skip = 0);
   static std::expected<std::unique_ptr<ReplaySource>, std::string> from_csv(const std::string& path,
                                                                            const std::string& tenant,
                                                                            const std::string& stream);
