@@ -57,7 +57,7 @@ struct Motif {
 // rounding in the covariances of the diagonals it crosses until the next restart (a
 // 1e6 step in a unit-step random walk: up to ~1e-4 relative after it; stumpy, which
 // never restarts, shares the limitation).
-// Cost: l^2 / 2 cell updates (about 0.5 ns each on an AVX2 core, 1 ns with SSE2 only)
+// Cost: l^2 / 2 cell updates (0.36-0.55 ns each on an AVX2 core, 0.65-1 ns with SSE2 only)
 // plus O(n m / 64) for the window statistics; the diagonals split over the executor's
 // tasks. Memory: about 90 bytes per point for the statistics and the result, plus 32
 // bytes per point for each task's partial profile; nothing else grows with n.
