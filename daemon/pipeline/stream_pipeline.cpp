@@ -1,7 +1,5 @@
 #include "pipeline/stream_pipeline.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -67,9 +65,9 @@ class ForestPipeline final : public StreamPipeline {
     outcome.score = descriptor_.score;
     if (forest_.forest().is_ready()) {
       if (auto change = drift_.observe(descriptor_.score); change && *change) {
-        spdlog::info("event=score_regime_change tenant={} stream={} direction={} magnitude={:.2f} at={}",
-                     tenant_, stream_, (*change)->direction == drift::ShiftDirection::up ? "up" : "down",
-                     (*change)->magnitude, (*change)->time_index);
+        outcome.regime_change = RegimeChange{.up = (*change)->direction == drift::ShiftDirection::up,
+                                             .magnitude = (*change)->magnitude,
+                                             .time_index = static_cast<std::uint64_t>((*change)->time_index)};
       }
     }
     if (!descriptor_.anomalous) return outcome;

@@ -5,7 +5,7 @@
 // returns an alert when the forest's adaptive threshold flags it, carrying the forest's
 // attribution (top features with their share and direction) and the severity band of
 // its anomaly grade. The meta-drift detector watches the score stream for regime changes,
-// which are logged.
+// which the outcome reports (the worker logs them, rate-limited).
 
 #include <cstdint>
 #include <memory>
@@ -32,9 +32,17 @@ struct PipelineSettings {
   std::size_t top_features = 3;
 };
 
+// The meta-drift detector's report of a shift in the stream's score level.
+struct RegimeChange {
+  bool up = true;
+  double magnitude = 0;
+  std::uint64_t time_index = 0;
+};
+
 struct PipelineOutcome {
   double score = 0;
   std::optional<v1::Alert> alert;
+  std::optional<RegimeChange> regime_change;  // for the worker to log, rate-limited
 };
 
 class StreamPipeline {

@@ -105,8 +105,10 @@ StreamPipeline* Worker::pipeline_for(const WorkItem& item) {
   const bool known = tenants_->contains(item.tenant);
   auto tenant = tenants_->get_or_create(item.tenant, item.values.size());
   if (!tenant) {
-    spdlog::error("event=tenant_refused worker={} tenant={} error=\"{}\"", index_, item.tenant,
-                  tenant.error().message());
+    if (std::uint64_t suppressed = 0; refused_log_.allow(LogLimiter::Clock::now(), suppressed)) {
+      spdlog::error("event=tenant_refused worker={} tenant={} error=\"{}\" suppressed={}", index_, item.tenant,
+                    tenant.error().message(), suppressed);
+    }
     return nullptr;
   }
   if (!known) metrics_.live_tenants().Increment();
@@ -116,8 +118,10 @@ StreamPipeline* Worker::pipeline_for(const WorkItem& item) {
   if (stream == streams.end()) {
     auto pipeline = StreamPipeline::create(settings_, item.tenant, item.stream, item.values.size());
     if (!pipeline) {
-      spdlog::error("event=pipeline_error tenant={} stream={} error=\"{}\"", item.tenant, item.stream,
-                    pipeline.error().message());
+      if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
+        spdlog::error("event=pipeline_error tenant={} stream={} error=\"{}\" suppressed={}", item.tenant,
+                      item.stream, pipeline.error().message(), suppressed);
+      }
       return nullptr;
     }
     stream = streams.emplace(item.stream, std::move(*pipeline)).first;
@@ -136,6 +140,14 @@ void Worker::process(WorkItem& item) {
     // Only a dimension the ingest registry could not remember reaches this point.
     metrics_.rejected(RejectReason::dimension_mismatch).Increment();
     return;
+  }
+  if (outcome->regime_change) {
+    const RegimeChange& change = *outcome->regime_change;
+    if (std::uint64_t suppressed = 0; regime_log_.allow(LogLimiter::Clock::now(), suppressed)) {
+      spdlog::info("event=score_regime_change tenant={} stream={} direction={} magnitude={:.2f} at={} suppressed={}",
+                   item.tenant, item.stream, change.up ? "up" : "down", change.magnitude, change.time_index,
+                   suppressed);
+    }
   }
   if (outcome->alert) {
     hub_.publish(std::move(*outcome->alert));

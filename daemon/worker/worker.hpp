@@ -7,6 +7,7 @@
 // closed the worker drains what is left and exits.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,10 +19,16 @@
 #include "anomstream/hotpath/update_channel.hpp"
 #include "ingest/work_item.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "worker/log_limiter.hpp"
 #include "pipeline/stream_pipeline.hpp"
 #include "sink/alert_hub.hpp"
 
 namespace anomstream::daemon {
+
+// Lines per kind of hot-path event (refused tenant, pipeline error, regime change) that
+// one worker writes per period; the rest are counted onto the next line written.
+inline constexpr std::uint32_t HOT_LOG_BURST = 10;
+inline constexpr std::chrono::seconds HOT_LOG_PERIOD{10};
 
 class Worker {
  public:
@@ -68,6 +75,9 @@ class Worker {
   const std::atomic<std::uint64_t>& enqueued_;
   std::atomic<std::size_t> tenant_count_{0};
   double cpu_published_ = 0.0;  // thread CPU seconds already added to the metric
+  LogLimiter refused_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
+  LogLimiter pipeline_error_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
+  LogLimiter regime_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
   std::thread thread_;
 };
 
