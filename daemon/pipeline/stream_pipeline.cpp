@@ -35,12 +35,9 @@ v1::Severity to_wire(stats::Severity s) {
 
 class ForestPipeline final : public StreamPipeline {
  public:
-  ForestPipeline(const PipelineSettings& settings, std::string tenant, std::string stream,
-                 stats::Normalizer<> normalizer, forest::ThresholdedForest forest,
+  ForestPipeline(const PipelineSettings& settings, stats::Normalizer<> normalizer, forest::ThresholdedForest forest,
                  stats::SeverityBands bands, drift::MetaDriftDetector drift, std::size_t dimension)
       : settings_(settings),
-        tenant_(std::move(tenant)),
-        stream_(std::move(stream)),
         normalizer_(std::move(normalizer)),
         forest_(std::move(forest)),
         bands_(std::move(bands)),
@@ -117,7 +114,6 @@ class ForestPipeline final : public StreamPipeline {
   }
 
   PipelineSettings settings_;
-  std::string tenant_, stream_;
   stats::Normalizer<> normalizer_;
   forest::ThresholdedForest forest_;
   stats::SeverityBands bands_;
@@ -161,7 +157,7 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(const PipelineSet
   if (!bands) return std::unexpected(bands.error());
   auto drift = drift::MetaDriftDetector::create({});
   if (!drift) return std::unexpected(drift.error());
-  return std::make_unique<ForestPipeline>(settings, tenant, stream, std::move(*normalizer), std::move(*forest),
+  return std::make_unique<ForestPipeline>(settings, std::move(*normalizer), std::move(*forest),
                                           std::move(*bands), std::move(*drift), dimension);
 }
 
