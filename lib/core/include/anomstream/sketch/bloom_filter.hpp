@@ -17,13 +17,14 @@
 // of a filter of a given size; so the size is not the classic n ln(1/p)/ln(2)^2 bits but
 // the smallest block count b whose expected rate
 //   sum_i Poisson(i; n/b) * (1 - (1 - 1/512)^(i k))^k
-// is at most p, with k chosen (in [1, 32]) to minimise b. The overhead over the classic
-// size is 3% at p = 1%, 8% at 0.1%, 34% at 1e-6 and 83% at 1e-9 (the rate the layout can
-// reach falls quickly below about 1e-6). contains() never answers false for an added
-// item; the rate grows past p if more than n distinct items are added, and
-// current_false_positive_rate() reports it from the per-block fill. Memory 64 bytes per
-// block (at most 512 MiB: m <= 2^32 bits); add and contains O(k) on one cache line, no
-// allocation. Merge is a bitwise OR (the filter of the union). Items cannot be removed.
+// is at most p, with k chosen (1 to round(log2(1/p)) + 1, at most 32) to minimise b. The
+// overhead over the classic size is 3% at p = 1%, 8% at 0.1%, 34% at 1e-6 and 83% at 1e-9
+// (the rate the layout can reach falls quickly below about 1e-6). contains() never
+// answers false for an added item; the rate grows past p if more than n distinct items
+// are added, and current_false_positive_rate() reports it from the per-block fill.
+// Memory 64 bytes per block (at most 512 MiB: m <= 2^32 bits); add and contains O(k) on
+// one cache line, no allocation. Merge is a bitwise OR (the filter of the union). Items
+// cannot be removed.
 
 #include <array>
 #include <cstddef>
