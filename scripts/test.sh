@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 JOBS="${ANOMSTREAM_JOBS:-$(nproc)}"
+# Tests that read ../shared (reference vectors, datasets) fail instead of skipping.
+export ANOMSTREAM_REQUIRE_SHARED=1
 CTEST_ARGS=(--output-on-failure --no-tests=error -j "$JOBS")
 
 configure_and_build() {  # dir, target, then extra cmake arguments

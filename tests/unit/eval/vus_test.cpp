@@ -9,7 +9,7 @@
 #include "anomstream/eval/vus.hpp"
 #include "golden_vus.hpp"
 #include "reference_oracle.hpp"
-#include "test_paths.hpp"
+#include "golden.hpp"
 
 using anomstream::ErrorCode;
 using anomstream::eval::range_vus;
@@ -32,12 +32,9 @@ std::vector<std::uint8_t> labels_from(std::initializer_list<int> values) {
 
 }  // namespace
 
-TEST_CASE("vus matches TSB-AD's published VUS-PR and VUS-ROC on every golden case") {
-  const auto dir = anomstream::test::shared_path("golden/vus");
-  if (!dir) {
-    MESSAGE("../shared/golden/vus is absent: skipping the golden VUS check");
-    return;
-  }
+TEST_CASE("golden vus: TSB-AD's VUS-PR and VUS-ROC on every case, per window, to 1e-9") {
+  const auto dir = anomstream::test::golden_set("vus");
+  if (!dir) return;
   const auto cases = golden::read_cases(*dir);
   const auto per_window = golden::read_per_window(*dir);
   REQUIRE(cases.size() >= 48);

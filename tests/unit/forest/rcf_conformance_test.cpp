@@ -1,6 +1,6 @@
 // Conformance with AWS randomcutforest (rcflib 4.0.0) on the golden streams: rank
 // agreement, score scale, outlier ranks and separation. The figures printed here are the
-// ones in docs/conformance_rcf.md (run: unit_forest -tc="*reference*" -s).
+// ones in docs/conformance_rcf.md (run: unit_forest -tc="golden rcf*" -s).
 
 #include <doctest/doctest.h>
 
@@ -8,10 +8,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <span>
 #include <vector>
 
 #include "anomstream/forest/forest_builder.hpp"
+#include "golden.hpp"
 #include "golden_data.hpp"
 #include "rank_statistics.hpp"
 #include "test_paths.hpp"
@@ -152,14 +155,23 @@ Summary run_reference_configuration(const anomstream::test::GoldenStream& golden
   return s;
 }
 
-void check_conformance(std::size_t dimension) {
-  const auto dir = anomstream::test::shared_path("golden/rcf");
-  if (!dir) {
-    MESSAGE("skipped: ../shared/golden/rcf is not present");
-    return;
+// The set has no manifest: its cases are the streams `stream_D<d>.csv`, each with its
+// `reference_scores_D<d>.csv`.
+std::vector<std::size_t> golden_dimensions(const std::filesystem::path& dir) {
+  std::vector<std::size_t> dimensions;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("stream_D", 0) == 0 && entry.path().extension() == ".csv") {
+      dimensions.push_back(std::stoul(name.substr(8)));
+    }
   }
-  const auto golden = anomstream::test::read_golden(*dir, dimension);
-  REQUIRE(golden);
+  std::sort(dimensions.begin(), dimensions.end());
+  return dimensions;
+}
+
+void check_conformance(const std::filesystem::path& dir, std::size_t dimension) {
+  const auto golden = anomstream::test::read_golden(dir, dimension);
+  REQUIRE_MESSAGE(golden, "cannot read the D = " << dimension << " stream or its reference scores");
   const Summary s = run_reference_configuration(*golden);
   // Two forests that differ only in their seed agree on ranks only so far (forest
   // randomness: 0.91 at D = 4, 0.83 at D = 16 for 100 trees), and the reference is one
@@ -178,13 +190,15 @@ void check_conformance(std::size_t dimension) {
 
 }  // namespace
 
-TEST_CASE("scores agree with the reference implementation on the D = 4 golden stream") {
-  check_conformance(4);
-}
-
-
-TEST_CASE("scores agree with the reference implementation on the D = 16 golden stream") {
-  check_conformance(16);
+TEST_CASE("golden rcf: scores agree with the reference implementation on every golden stream") {
+  const auto dir = anomstream::test::golden_set("rcf");
+  if (!dir) return;
+  const auto dimensions = golden_dimensions(*dir);
+  REQUIRE_FALSE(dimensions.empty());
+  for (const std::size_t dimension : dimensions) {
+    CAPTURE(dimension);
+    check_conformance(*dir, dimension);
+  }
 }
 
 // How well can any forest agree with the reference's ranks? Our forest with 1000 trees is
@@ -193,12 +207,9 @@ TEST_CASE("scores agree with the reference implementation on the D = 16 golden s
 // both streams if the two implementations compute the same expected score. Slow (about
 // four minutes, so not part of the suite): unit_forest -tc="*ceiling*" --no-skip -s.
 TEST_CASE("rank agreement ceiling: 1000 trees against the reference" * doctest::skip()) {
-  const auto dir = anomstream::test::shared_path("golden/rcf");
-  if (!dir) {
-    MESSAGE("skipped: ../shared/golden/rcf is not present");
-    return;
-  }
-  for (const std::size_t dimension : {4U, 16U}) {
+  const auto dir = anomstream::test::golden_set("rcf");
+  if (!dir) return;
+  for (const std::size_t dimension : golden_dimensions(*dir)) {
     const auto golden = anomstream::test::read_golden(*dir, dimension);
     REQUIRE(golden);
     const std::size_t rows = std::min(ROWS, golden->rows());

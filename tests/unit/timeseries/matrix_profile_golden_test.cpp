@@ -12,7 +12,7 @@
 
 #include "anomstream/timeseries/matrix_profile.hpp"
 #include "matrix_profile_reference.hpp"
-#include "test_paths.hpp"
+#include "golden.hpp"
 
 using anomstream::timeseries::MatrixProfile;
 using anomstream::timeseries::MatrixProfileConfig;
@@ -34,12 +34,9 @@ bool close(double got, double want, double tol_rel, double tol_abs) {
 
 }  // namespace
 
-TEST_CASE("matrix profile matches stumpy's reference output on every shared case") {
-  const auto root = anomstream::test::shared_path("golden/mp");
-  if (!root) {
-    MESSAGE("skipped: ../shared/golden/mp is not present");
-    return;
-  }
+TEST_CASE("golden mp: the matrix profile matches stumpy's stump on every case") {
+  const auto root = anomstream::test::golden_set("mp");
+  if (!root) return;
   const mp_test::Csv cases = mp_test::read_csv(*root / "expected.csv");
   REQUIRE(cases.rows.size() >= 16);
   for (const auto& row : cases.rows) {
