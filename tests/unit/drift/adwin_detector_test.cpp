@@ -12,6 +12,7 @@
 using anomstream::ErrorCode;
 using anomstream::Xoshiro256;
 using anomstream::drift::AdwinConfig;
+using anomstream::drift::AdwinConventions;
 using anomstream::drift::AdwinDetector;
 using anomstream::drift::AdwinSnapshot;
 
@@ -231,28 +232,94 @@ TEST_CASE("adwin create names the invalid config field") {
   check_field(c, "clock");
   c.clock = 65537;
   check_field(c, "clock");
+  c = {};
+  c.min_window_length = 0;
+  check_field(c, "min_window_length");
+  c.min_window_length = 1'000'001;
+  check_field(c, "min_window_length");
+  c = {};
+  c.grace_period = 1'000'000'001;
+  check_field(c, "grace_period");
+  c = {};
+  c.conventions = static_cast<anomstream::drift::AdwinConventions>(7);
+  check_field(c, "conventions");
 }
 
-TEST_CASE("restored adwin continues bit-for-bit like the original") {
-  auto original = make();
-  Xoshiro256 rng(21);
-  for (int t = 0; t < 5'000; ++t) REQUIRE(original.update(standard_normal(rng)).has_value());
-  const AdwinSnapshot snap = original.snapshot();
-  auto restored = AdwinDetector::restore(snap);
-  REQUIRE(restored.has_value());
-  CHECK(restored->snapshot() == snap);
-  int changes = 0;
-  for (int t = 0; t < 5'000; ++t) {
-    const double x = standard_normal(rng) + (t >= 2'000 ? 1.0 : 0.0);
-    auto a = original.update(x);
-    auto b = restored->update(x);
-    REQUIRE(a.has_value());
-    REQUIRE(b.has_value());
-    CHECK(*a == *b);
-    changes += a->change ? 1 : 0;
+// No cut test may run until the window holds more than grace_period points: a 10-sigma
+// jump at t = 50 with clock 1 is found at the first test after the grace period, not
+// before, under both conventions.
+TEST_CASE("adwin runs no cut test before the grace period has passed") {
+  for (const auto conventions : {AdwinConventions::moa, AdwinConventions::river}) {
+    AdwinConfig c;
+    c.clock = 1;
+    c.grace_period = 200;
+    c.conventions = conventions;
+    auto d = make(c);
+    std::uint64_t first_change = 0;
+    for (std::uint64_t t = 1; t <= 400 && first_change == 0; ++t) {
+      auto v = d.update(t > 50 ? 10.0 : 0.0);
+      REQUIRE(v.has_value());
+      if (v->change) first_change = t;
+    }
+    CAPTURE(static_cast<int>(conventions));
+    CHECK(first_change == 201);
   }
-  CHECK(changes >= 1);  // the comparison covered cuts too
-  CHECK(original.snapshot() == restored->snapshot());
+}
+
+// A shorter minimum sub-window lets a cut come sooner after a step: with clock 1 a
+// 10-sigma jump is cut no later with min_window_length 1 than with 20, and the longer
+// minimum waits until the new regime has at least its length (river: >= L points).
+TEST_CASE("adwin's minimum sub-window length delays the cut until the recent part is that long") {
+  const auto first_change = [](std::uint32_t min_window_length) {
+    AdwinConfig c;
+    c.clock = 1;
+    c.grace_period = 0;
+    c.min_window_length = min_window_length;
+    c.conventions = AdwinConventions::river;
+    auto d = make(c);
+    Xoshiro256 rng(8);
+    for (std::uint64_t t = 1; t <= 2'000; ++t) {
+      auto v = d.update(0.1 * standard_normal(rng) + (t > 1'000 ? 1.0 : 0.0));
+      REQUIRE(v.has_value());
+      if (v->change) return t;
+    }
+    return std::uint64_t{0};
+  };
+  const std::uint64_t short_window = first_change(1);
+  const std::uint64_t long_window = first_change(20);
+  CHECK(short_window > 1'000);
+  CHECK(long_window >= 1'000 + 20);
+  CHECK(short_window <= long_window);
+}
+
+TEST_CASE("restored adwin continues bit-for-bit like the original, under both conventions") {
+  for (const auto conventions : {AdwinConventions::moa, AdwinConventions::river}) {
+    CAPTURE(static_cast<int>(conventions));
+    AdwinConfig config;
+    config.conventions = conventions;
+    config.min_window_length = 3;
+    config.grace_period = 40;
+    auto original = make(config);
+    Xoshiro256 rng(21);
+    for (int t = 0; t < 5'000; ++t) REQUIRE(original.update(standard_normal(rng)).has_value());
+    const AdwinSnapshot snap = original.snapshot();
+    auto restored = AdwinDetector::restore(snap);
+    REQUIRE(restored.has_value());
+    CHECK(restored->snapshot() == snap);
+    int changes = 0;
+    for (int t = 0; t < 5'000; ++t) {
+      const double x = standard_normal(rng) + (t >= 2'000 ? 1.0 : 0.0);
+      auto a = original.update(x);
+      auto b = restored->update(x);
+      REQUIRE(a.has_value());
+      REQUIRE(b.has_value());
+      CHECK(*a == *b);
+      changes += a->change ? 1 : 0;
+    }
+    CHECK(changes >= 1);  // the comparison covered cuts too
+    CHECK(original.snapshot() == restored->snapshot());
+    CHECK(restored->config() == config);
+  }
 }
 
 TEST_CASE("adwin restore rejects snapshots that break the bucket invariants") {
@@ -294,4 +361,10 @@ TEST_CASE("adwin restore rejects snapshots that break the bucket invariants") {
   s = good;
   s.time = s.width - 1;
   expect_corrupt(s, "time");
+  s = good;
+  s.config.min_window_length = 0;
+  expect_corrupt(s, "config.min_window_length");
+  s = good;
+  s.config.conventions = static_cast<AdwinConventions>(9);
+  expect_corrupt(s, "config.conventions");
 }

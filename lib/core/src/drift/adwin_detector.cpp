@@ -8,13 +8,6 @@
 namespace anomstream::drift {
 namespace {
 
-// MOA's constants: cut tests start once the window holds more than
-// MIN_WIDTH_FOR_TEST points, and both sides of a split must exceed
-// MIN_SUBWINDOW + 1 points; the bound uses n - MIN_SUBWINDOW + 1 as the effective
-// length of each side.
-constexpr std::uint64_t MIN_WIDTH_FOR_TEST = 10;
-constexpr std::uint64_t MIN_SUBWINDOW = 5;
-
 double bucket_points(std::uint32_t row) noexcept {
   return std::ldexp(1.0, static_cast<int>(row));
 }
@@ -23,7 +16,20 @@ Status validate(const AdwinConfig& c) {
   if (auto s = require_in_range(c.delta, 1e-12, 0.5, "delta"); !s) return s;
   if (auto s = require_in_range<std::uint32_t>(c.max_buckets, 2, 64, "max_buckets"); !s) return s;
   if (auto s = require_in_range<std::uint32_t>(c.max_rows, 2, 48, "max_rows"); !s) return s;
-  return require_in_range<std::uint32_t>(c.clock, 1, 65536, "clock");
+  if (auto s = require_in_range<std::uint32_t>(c.clock, 1, 65536, "clock"); !s) return s;
+  if (auto s = require_in_range<std::uint32_t>(c.min_window_length, 1, 1'000'000,
+                                               "min_window_length");
+      !s) {
+    return s;
+  }
+  if (auto s = require_in_range<std::uint32_t>(c.grace_period, 0, 1'000'000'000, "grace_period");
+      !s) {
+    return s;
+  }
+  if (c.conventions != AdwinConventions::moa && c.conventions != AdwinConventions::river) {
+    return fail(ErrorCode::invalid_config, "conventions", "must be moa or river");
+  }
+  return {};
 }
 
 std::unexpected<Error> corrupt(std::string field, std::string bound) {
@@ -76,7 +82,7 @@ Result<AdwinVerdict> AdwinDetector::update(double value) noexcept {
   ++time_;
   insert(value);
   bool change = false;
-  if (time_ % config_.clock == 0 && width_ > MIN_WIDTH_FOR_TEST) {
+  if (time_ % config_.clock == 0 && width_ > config_.grace_period) {
     // Each cut drops one bucket; test again from the oldest until no split passes.
     while (cut_once()) change = true;
   }
@@ -156,26 +162,31 @@ std::uint64_t AdwinDetector::drop_oldest() noexcept {
 // Scans the splits from the oldest bucket to the newest; on the first split whose
 // means differ by more than the bound, drops the oldest bucket and returns true.
 bool AdwinDetector::cut_once() noexcept {
+  const bool river = config_.conventions == AdwinConventions::river;
   const double width = static_cast<double>(width_);
   const double d = std::log(2.0 * std::log(width) / config_.delta);
-  const double v = variance();
+  const double v = river ? variance_ / width : variance();
+  const std::uint64_t shortest = river ? config_.min_window_length : config_.min_window_length + 2;
+  const double shift = static_cast<double>(config_.min_window_length) - 1.0;
+  // river's scan stops one bucket short in every row; MOA's visits all of them.
+  const std::uint32_t skipped = river ? 1 : 0;
   std::uint64_t n0 = 0;
   std::uint64_t n1 = width_;
   double u0 = 0.0;
   double u1 = total_;
   for (std::uint32_t rr = rows_used_; rr-- > 0;) {
     const std::uint64_t size = std::uint64_t{1} << rr;
-    for (std::uint32_t k = 0; k < counts_[rr]; ++k) {
+    const std::uint32_t scanned = counts_[rr] > skipped ? counts_[rr] - skipped : 0;
+    for (std::uint32_t k = 0; k < scanned; ++k) {
       const double t = totals_[slot(rr, k)];
       n0 += size;
       n1 -= size;
       u0 += t;
       u1 -= t;
-      if (rr == 0 && k + 1 == counts_[rr]) return false;  // W1 would be empty
-      if (n0 <= MIN_SUBWINDOW + 1 || n1 <= MIN_SUBWINDOW + 1) continue;
+      if (n1 == 0) return false;  // the newest bucket: W1 would be empty
+      if (n0 < shortest || n1 < shortest) continue;
       const double diff = u0 / static_cast<double>(n0) - u1 / static_cast<double>(n1);
-      const double m = 1.0 / static_cast<double>(n0 - MIN_SUBWINDOW + 1) +
-                       1.0 / static_cast<double>(n1 - MIN_SUBWINDOW + 1);
+      const double m = 1.0 / (static_cast<double>(n0) - shift) + 1.0 / (static_cast<double>(n1) - shift);
       const double bound = std::sqrt(2.0 * m * v * d) + 2.0 / 3.0 * d * m;
       if (std::abs(diff) > bound) {
         drop_oldest();

@@ -8,11 +8,30 @@
 
 namespace anomstream::drift {
 
+// Whose ADWIN2 the detector reproduces; they differ only in which splits the cut test
+// tries and how long each side must be.
+enum class AdwinConventions : std::uint8_t {
+  // MOA (the paper authors' Java code): every bucket boundary is a candidate split and
+  // both sides must hold more than min_window_length + 1 points.
+  moa,
+  // river's Cython ADWIN: both sides must hold at least min_window_length points, and
+  // the scan skips each row's newest bucket, which then counts in W1 although it is
+  // older than later rows' buckets (river's loop runs one short); the window variance
+  // is used as computed, without clamping a rounding-negative value to 0.
+  river,
+};
+
 struct AdwinConfig {
   double delta = 0.002;             // confidence of each cut test, in [1e-12, 0.5]
   std::uint32_t max_buckets = 5;    // M: buckets kept per row, in [2, 64]
   std::uint32_t max_rows = 32;      // rows of the histogram, in [2, 48]; caps the width
   std::uint32_t clock = 32;         // cut tests run every `clock` points, in [1, 65536]
+  // Shortest sub-window (see AdwinConventions for how each counts it), in [1, 1e6];
+  // the bound's effective length of a side of n points is n - min_window_length + 1.
+  std::uint32_t min_window_length = 5;
+  // No cut test until the window holds more than this many points, in [0, 1e9].
+  std::uint32_t grace_period = 10;
+  AdwinConventions conventions = AdwinConventions::moa;
 
   friend bool operator==(const AdwinConfig&, const AdwinConfig&) = default;
 };
@@ -46,22 +65,29 @@ struct AdwinSnapshot {
 };
 
 // ADWIN2 (Bifet & Gavaldà, "Learning from Time-Changing Data with Adaptive Windowing",
-// SDM 2007) as MOA implements it: the window is an exponential histogram whose row r
-// holds at most M buckets of 2^r points (each bucket keeps its sum and its sum of
-// squared deviations), so W points cost O(M log(W/M)) buckets. Every `clock` points
-// (and once the window holds more than 10) every split of the window at a bucket
-// boundary into an old part W0 and a recent part W1, both longer than 6 points, is
+// SDM 2007), with MOA's or river's conventions (AdwinConventions). The window is an
+// exponential histogram whose row r holds at most M buckets of 2^r points (each bucket
+// keeps its sum and its sum of squared deviations), so W points cost O(M log(W/M))
+// buckets. Every `clock` points, once the window holds more than `grace_period`, splits
+// of the window at bucket boundaries into an old part W0 and a recent part W1 are
 // tested with the variance-aware bound of the paper (MOA's form):
 //   |mean(W0) - mean(W1)| > sqrt(2 m v d) + 2/3 d m,
-//   m = 1/(n0 - 4) + 1/(n1 - 4),  v = variance of W,  d = ln(2 ln(W) / delta),
+//   m = 1/(n0 - L + 1) + 1/(n1 - L + 1),  L = min_window_length,
+//   v = variance of W,  d = ln(2 ln(W) / delta),
 // and the oldest bucket is dropped while a split passes; an update that drops any is a
 // change point. With probability at least 1 - delta a test on a stationary window does
-// not cut. Memory: fixed at create, sizeof (144 B) + 16 (M + 1) R + 4 R bytes
-// (R = max_rows; 3344 B by default), nothing allocated per update. Time: O(1) amortised per update
-// plus O(M log W) per cut test, i.e. O(M log W / clock) amortised. The window is
-// capped at M (2^R - 1) points: beyond it the oldest bucket is forgotten without a
-// change being reported. Non-finite input is rejected with ErrorCode::non_finite and
-// leaves the state unchanged.
+// not cut. With the river conventions and a fresh detector after each reported change
+// (river's ADWIN restarts its window), the detections are river's; without the restart
+// they are those of river's AdaptiveWindowing helper (both checked against river's
+// outputs, docs/features.md).
+// Memory: fixed at create, sizeof (152 B) + 16 (M + 1) R + 4 R bytes (R = max_rows;
+// 3352 B by default), nothing allocated per update.
+// Time: O(1) amortised per update plus O(M log W) per cut test, i.e. O(M log W / clock)
+// amortised.
+// Limits: the window is capped at M (2^R - 1) points: beyond it the oldest bucket is
+// forgotten without a change being reported.
+// Errors: non-finite input is rejected with ErrorCode::non_finite and leaves the state
+// unchanged.
 class AdwinDetector {
  public:
   static Result<AdwinDetector> create(const AdwinConfig& config);
