@@ -38,9 +38,12 @@ std::vector<double> normal_stream(std::uint64_t seed, double cap) {
   return xs;
 }
 
-// Stationary N(0,1): cut tests every 32 points over a ~1e5-point window.
+// Stationary N(0,1): cut tests every 32 points over a ~1e5-point window; argument 0 =
+// MOA's conventions, 1 = river's.
 void BM_AdwinUpdate(benchmark::State& state) {
-  auto d = *drift::AdwinDetector::create({});
+  drift::AdwinConfig config;
+  config.conventions = static_cast<drift::AdwinConventions>(state.range(0));
+  auto d = *drift::AdwinDetector::create(config);
   const auto xs = normal_stream(1, 1e300);
   for (std::size_t i = 0; i < 100'000; ++i) (void)d.update(xs[i % STREAM]);
   std::size_t i = 0;
@@ -51,11 +54,13 @@ void BM_AdwinUpdate(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["bytes"] = static_cast<double>(d.memory_bytes());
 }
-BENCHMARK(BM_AdwinUpdate);
+BENCHMARK(BM_AdwinUpdate)->Arg(0)->Arg(1)->ArgName("conventions");
 
 // A mean shift of one sigma every 4096 points: includes the cuts.
 void BM_AdwinUpdateWithShifts(benchmark::State& state) {
-  auto d = *drift::AdwinDetector::create({});
+  drift::AdwinConfig config;
+  config.conventions = static_cast<drift::AdwinConventions>(state.range(0));
+  auto d = *drift::AdwinDetector::create(config);
   auto xs = normal_stream(2, 1e300);
   for (std::size_t k = 0; k < STREAM; ++k) xs[k] += (k / 4096) % 2 == 0 ? 0.0 : 1.0;
   std::size_t i = 0;
@@ -66,7 +71,7 @@ void BM_AdwinUpdateWithShifts(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["changes"] = static_cast<double>(d.detections());
 }
-BENCHMARK(BM_AdwinUpdateWithShifts);
+BENCHMARK(BM_AdwinUpdateWithShifts)->Arg(0)->Arg(1)->ArgName("conventions");
 
 drift::PotDetector calibrated_pot(const drift::PotConfig& config) {
   auto d = *drift::PotDetector::create(config);
@@ -107,6 +112,16 @@ void BM_DspotUpdateNoRefit(benchmark::State& state) {
 }
 BENCHMARK(BM_DspotUpdateNoRefit);
 
+// libspot 1.3.1's DSPOT outside refits: the running window mean instead of a sum.
+void BM_DspotLibspot1UpdateNoRefit(benchmark::State& state) {
+  drift::PotConfig c;
+  c.reference = drift::PotReference::libspot1;
+  c.depth = 50;
+  c.n_init = 1'050;
+  pot_update_no_refit(state, c);
+}
+BENCHMARK(BM_DspotLibspot1UpdateNoRefit);
+
 // Whole N(0,1) stream: about 2% of the points are excesses and refit the tail.
 void BM_SpotUpdateStreamWithRefits(benchmark::State& state) {
   drift::PotConfig c;
@@ -122,7 +137,7 @@ void BM_SpotUpdateStreamWithRefits(benchmark::State& state) {
   state.counters["refit_share"] =
       static_cast<double>(d.refits()) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_SpotUpdateStreamWithRefits)->Arg(0)->Arg(1)->ArgName("reference");
+BENCHMARK(BM_SpotUpdateStreamWithRefits)->Arg(0)->Arg(1)->Arg(2)->ArgName("reference");
 
 // One refit: the GPD fit over `range(0)` excesses of a normal tail above its 98% point.
 void gpd_refit(benchmark::State& state, bool libspot) {

@@ -13,38 +13,12 @@
 
 #include "anomstream/core/random.hpp"
 #include "anomstream/drift/pot_detector.hpp"
-#include "test_paths.hpp"
 
 using anomstream::ErrorCode;
 using anomstream::Xoshiro256;
 using namespace anomstream::drift;
 
 namespace {
-
-using Table = std::vector<std::vector<std::string>>;
-
-// Comma-separated rows; lines starting with '#' are comments.
-Table read_csv(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  Table rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> row;
-    std::stringstream cells(line);
-    std::string cell;
-    while (std::getline(cells, cell, ',')) row.push_back(cell);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::size_t column(const Table& t, const std::string& name) {
-  const auto& header = t.at(0);
-  const auto it = std::find(header.begin(), header.end(), name);
-  REQUIRE(it != header.end());
-  return static_cast<std::size_t>(it - header.begin());
-}
 
 double standard_normal(Xoshiro256& rng) {
   const double u = 1.0 - rng.uniform01();
@@ -60,10 +34,15 @@ PotDetector make(const PotConfig& config) {
   return std::move(*d);
 }
 
-double relative_diff(double a, double b) { return std::abs(a - b) / std::abs(b); }
-
 bool same_bits(double a, double b) {
   return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+
+void expect_corrupt(const PotSnapshot& s, const char* field) {
+  auto r = PotDetector::restore(s);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::corrupt_snapshot);
+  CHECK(r.error().field == field);
 }
 
 bool same_verdict(const PotVerdict& a, const PotVerdict& b) {
@@ -72,122 +51,6 @@ bool same_verdict(const PotVerdict& a, const PotVerdict& b) {
 }
 
 }  // namespace
-
-// libspot 3.1 reference (see golden/spot/README.md): statuses must match exactly and
-// thresholds within 1%. `expected_libm/` was produced with the system math library, as
-// this build uses; `expected/` with libspot's own log/exp, whose spread against libm
-// (`libm_variant_max_rel_thr_diff`) reaches 40% on one case, so that is its tolerance
-// where it exceeds 1%.
-TEST_CASE("pot reproduces libspot 3.1: statuses exactly, thresholds within 1%") {
-  const auto root = anomstream::test::shared_path("golden/spot/libspot/expected.csv");
-  if (!root) {
-    MESSAGE("skipped: ../shared/golden/spot/libspot not present");
-    return;
-  }
-  const auto dir = root->parent_path();
-  const Table cases = read_csv(*root);
-  double worst_libm = 0.0;
-  double worst_own = 0.0;
-  for (std::size_t r = 1; r < cases.size(); ++r) {
-    const auto& row = cases[r];
-    const std::string name = row[column(cases, "case")];
-    CAPTURE(name);
-    PotConfig c;
-    c.reference = PotReference::libspot;
-    c.n_init = std::stoull(row[column(cases, "n_init")]);
-    c.q = std::stod(row[column(cases, "q")]);
-    c.tail = row[column(cases, "low")] == "1" ? PotTail::lower : PotTail::upper;
-    c.discard_anomalies = row[column(cases, "discard_anomalies")] == "1";
-    c.level = std::stod(row[column(cases, "level")]);
-    c.max_excess = std::stoull(row[column(cases, "max_excess")]);
-    const double own_tolerance =
-        std::max(0.01, 1.01 * std::stod(row[column(cases, "libm_variant_max_rel_thr_diff")]));
-    auto d = make(c);
-    const Table input = read_csv(dir / "inputs" / (name + ".csv"));
-    const Table libm = read_csv(dir / "expected_libm" / (name + ".csv"));
-    const Table own = read_csv(dir / "expected" / (name + ".csv"));
-    REQUIRE(input.size() == 1 + c.n_init + (libm.size() - 1));
-    for (std::size_t i = 1; i <= c.n_init; ++i) REQUIRE(d.update(std::stod(input[i][0])).has_value());
-    const bool low = c.tail == PotTail::lower;
-    CHECK(relative_diff(low ? d.lower_excess_threshold() : d.upper_excess_threshold(),
-                        std::stod(row[column(cases, "fit_excess_threshold")])) < 1e-12);
-    int mismatched = 0;
-    for (std::size_t j = 1; j < libm.size(); ++j) {
-      auto v = d.update(std::stod(libm[j][1]));
-      REQUIRE(v.has_value());
-      // libspot reports an alarm it models (discard off) as an excess.
-      const int status = v->alarm() ? (c.discard_anomalies ? 2 : 1) : v->status == PotStatus::excess ? 1 : 0;
-      mismatched += status != std::stoi(libm[j][2]) ? 1 : 0;
-      const double threshold = low ? v->lower_threshold : v->upper_threshold;
-      worst_libm = std::max(worst_libm, relative_diff(threshold, std::stod(libm[j][3])));
-      const double own_diff = relative_diff(threshold, std::stod(own[j][3]));
-      if (own_tolerance == 0.01) worst_own = std::max(worst_own, own_diff);
-      CHECK(own_diff <= own_tolerance);
-    }
-    CHECK(mismatched == 0);
-    const auto side = low ? d.snapshot().lower : d.snapshot().upper;
-    CHECK(std::to_string(side.nt) == libm.back()[7]);
-    CHECK(std::to_string(side.n) == libm.back()[8]);
-  }
-  MESSAGE("libspot: worst threshold difference vs libm variant " << worst_libm
-                                                                 << ", vs own-math variant (cases where it "
-                                                                    "agrees with libm within 1%) "
-                                                                 << worst_own);
-  CHECK(worst_libm < 0.01);
-}
-
-// The authors' Python SPOT/DSPOT (see golden/spot/README.md): alarms must match exactly
-// where the point is more than 1% away from the threshold, and thresholds within 1%
-// (the reference's own optimiser moves them by up to 0.8%).
-TEST_CASE("pot reproduces the original SPOT/DSPOT code: alarms exactly, thresholds within 1%") {
-  const auto root = anomstream::test::shared_path("golden/spot/spot_paper/expected.csv");
-  if (!root) {
-    MESSAGE("skipped: ../shared/golden/spot/spot_paper not present");
-    return;
-  }
-  const auto dir = root->parent_path();
-  const Table cases = read_csv(*root);
-  double worst = 0.0;
-  int close_flips = 0;
-  for (std::size_t r = 1; r < cases.size(); ++r) {
-    const auto& row = cases[r];
-    const std::string name = row[column(cases, "case")];
-    CAPTURE(name);
-    PotConfig c;
-    c.reference = PotReference::spot_paper;
-    c.n_init = std::stoull(row[column(cases, "n_init")]);
-    c.q = std::stod(row[column(cases, "q")]);
-    c.depth = std::stoull(row[column(cases, "depth")]);
-    c.max_excess = 100'000;  // the original keeps every excess
-    auto d = make(c);
-    const Table input = read_csv(dir / "inputs" / (name + ".csv"));
-    const Table expected = read_csv(dir / "expected" / (name + ".csv"));
-    for (std::size_t i = 1; i <= c.n_init; ++i) REQUIRE(d.update(std::stod(input[i][0])).has_value());
-    const PotSnapshot start = d.snapshot();
-    CHECK(relative_diff(start.upper.excess_threshold, std::stod(row[column(cases, "init_threshold")])) < 1e-12);
-    CHECK(std::to_string(start.upper.nt) == row[column(cases, "init_Nt")]);
-    CHECK(relative_diff(start.upper.anomaly_threshold,
-                        std::stod(row[column(cases, "init_extreme_quantile")])) < 0.01);
-    int alarms = 0;
-    for (std::size_t j = 1; j < expected.size(); ++j) {
-      auto v = d.update(std::stod(expected[j][1]));
-      REQUIRE(v.has_value());
-      alarms += v->alarm() ? 1 : 0;
-      const bool expected_alarm = expected[j][2] == "1";
-      if (std::stod(expected[j][4]) > 0.01) {
-        CHECK(v->alarm() == expected_alarm);
-      } else {
-        close_flips += v->alarm() != expected_alarm ? 1 : 0;
-      }
-      const double diff = relative_diff(v->upper_threshold, std::stod(expected[j][3]));
-      worst = std::max(worst, diff);
-      CHECK(diff < 0.01);
-    }
-    CHECK(std::to_string(alarms) == row[column(cases, "n_alarms")]);
-  }
-  MESSAGE("spot paper: worst threshold difference " << worst << ", alarm flips within 1% margin "
-                                                    << close_flips);
-}
 
 // For Exp(1) the excesses over any t are exactly exponential (gamma = 0), so with an
 // exact fit P(X > z_q) = q. Fit noise with ~200 excesses moves sigma by ~7% and the
@@ -419,8 +282,14 @@ TEST_CASE("restored pot continues bit-for-bit like the original") {
   dspot.depth = 20;
   dspot.n_init = 520;
   dspot.q = 1e-3;
-  for (const PotConfig& c : {ring, dspot}) {
-    for (int split : {300, 3'000}) {  // during calibration, then in the stream
+  PotConfig libspot1 = dspot;  // running window mean, sorted-batch calibration
+  libspot1.reference = PotReference::libspot1;
+  libspot1.max_excess = 10;
+  for (const PotConfig& c : {ring, dspot, libspot1}) {
+    // While the DSPOT window fills, during calibration, then in the stream.
+    for (int split : {5, 300, 3'000}) {
+      CAPTURE(static_cast<int>(c.reference));
+      CAPTURE(split);
       auto original = make(c);
       Xoshiro256 rng(99);
       const auto draw = [&rng](int i) {
@@ -447,6 +316,7 @@ TEST_CASE("restored pot continues bit-for-bit like the original") {
       CHECK(excesses > 0);  // refits were compared
       CHECK(alarms > 0);
       CHECK(original.snapshot() == restored->snapshot());
+      CHECK(original.drift() == restored->drift());
     }
   }
 }
@@ -461,12 +331,6 @@ TEST_CASE("pot restore rejects snapshots that break the model invariants") {
   for (int i = 0; i < 2'000; ++i) REQUIRE(d.update(standard_normal(rng)).has_value());
   const PotSnapshot good = d.snapshot();
   REQUIRE(PotDetector::restore(good).has_value());
-  const auto expect_corrupt = [](const PotSnapshot& s, const char* field) {
-    auto r = PotDetector::restore(s);
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == ErrorCode::corrupt_snapshot);
-    CHECK(r.error().field == field);
-  };
   PotSnapshot s = good;
   s.config.q = 0.5;
   expect_corrupt(s, "config.q");
@@ -509,6 +373,65 @@ TEST_CASE("pot restore rejects snapshots that break the model invariants") {
   expect_corrupt(s, "batch");
   s.batch = {std::numeric_limits<double>::quiet_NaN()};
   expect_corrupt(s, "batch");
+  s = good;
+  s.window_mean = 0.5;  // only libspot1 keeps a running mean
+  expect_corrupt(s, "window_sum");
+}
+
+TEST_CASE("libspot1 restore checks the window it fills before the batch and its running mean") {
+  PotConfig c;
+  c.reference = PotReference::libspot1;
+  c.depth = 10;
+  c.n_init = 300;
+  auto d = make(c);
+  Xoshiro256 rng(12);
+  for (int i = 0; i < 50; ++i) REQUIRE(d.update(standard_normal(rng)).has_value());
+  const PotSnapshot batching = d.snapshot();
+  REQUIRE_FALSE(batching.calibrated);
+  CHECK(batching.window.size() == c.depth);
+  CHECK(batching.batch.size() == 40);
+  REQUIRE(PotDetector::restore(batching).has_value());
+  PotSnapshot s = batching;
+  s.window.pop_back();  // a batch may only start once the window is full
+  expect_corrupt(s, "window");
+  s = batching;
+  s.window_mean += 1.0;
+  expect_corrupt(s, "window_mean");
+  s = batching;
+  s.window_sum = 1.0;
+  expect_corrupt(s, "window_mean");
+  s = batching;
+  s.batch.assign(c.n_init - c.depth, 0.0);  // a full batch would have calibrated
+  expect_corrupt(s, "batch");
+}
+
+// libspot 1.3.1's batch is the n_init - depth points after the window, each taken
+// relative to the window mean before it; the peaks threshold is the sorted batch at
+// floor(level n) and the tail exponential with the mean excess as its scale.
+TEST_CASE("libspot1 calibrates on the sorted batch with an exponential tail") {
+  PotConfig c;
+  c.reference = PotReference::libspot1;
+  c.n_init = 1'000;
+  c.q = 1e-3;
+  auto d = make(c);
+  Xoshiro256 rng(5);
+  std::vector<double> batch;
+  for (std::uint64_t i = 0; i < c.n_init; ++i) {
+    batch.push_back(exponential(rng));
+    REQUIRE(d.update(batch.back()).has_value());
+  }
+  REQUIRE(d.calibrated());
+  std::sort(batch.begin(), batch.end());
+  const double t = batch[980];
+  double sum = 0.0;
+  for (std::size_t i = 981; i < batch.size(); ++i) sum += batch[i] - t;
+  const double sigma = sum / 19.0;
+  const PotSnapshot s = d.snapshot();
+  CHECK(s.upper.excess_threshold == t);
+  CHECK(s.upper.nt == 19);
+  CHECK(s.upper.gamma == 0.0);
+  CHECK(s.upper.sigma == doctest::Approx(sigma).epsilon(1e-12));
+  CHECK(d.upper_threshold() == doctest::Approx(t - sigma * std::log(1e-3 * 1000.0 / 19.0)).epsilon(1e-12));
 }
 
 TEST_CASE("pot memory is fixed by max_excess and depth once calibrated") {

@@ -257,4 +257,16 @@ GpdFit fit_gpd_spot_paper(std::span<const double> y, const ExcessSums& sums) noe
   return best;
 }
 
+GpdFit fit_gpd_libspot1(std::span<const double> y) noexcept {
+  double sum = 0.0;
+  for (double e : y) sum += e;
+  const double n = static_cast<double>(y.size());
+  const double sigma = sum / n;
+  const double log_likelihood = n * (1.0 + std::log(sigma));
+  if (!(log_likelihood > -std::numeric_limits<double>::infinity())) {
+    return {0.0, 0.0, -std::numeric_limits<double>::infinity()};
+  }
+  return {0.0, sigma, log_likelihood};
+}
+
 }  // namespace anomstream::drift

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace anomstream::drift {
 namespace {
@@ -51,13 +52,13 @@ Status validate(const PotConfig& c) {
   if (static_cast<unsigned>(c.tail) > static_cast<unsigned>(PotTail::two_sided)) {
     return fail(ErrorCode::invalid_config, "tail", "must be upper, lower or two_sided");
   }
-  if (static_cast<unsigned>(c.reference) > static_cast<unsigned>(PotReference::spot_paper)) {
-    return fail(ErrorCode::invalid_config, "reference", "must be libspot or spot_paper");
+  if (static_cast<unsigned>(c.reference) > static_cast<unsigned>(PotReference::libspot1)) {
+    return fail(ErrorCode::invalid_config, "reference", "must be libspot, spot_paper or libspot1");
   }
   return {};
 }
 
-// The P2 quantile estimator (Jain & Chlamtac 1985) exactly as libspot 3.1 runs it on
+// The P2 quantile estimator (Jain & Chlamtac 1985) exactly as libspot 2 runs it on
 // the initial batch: a value below the lowest or above the highest marker only
 // replaces that marker (no position update), and fewer than 5 values give 0.
 double p2_quantile(double p, std::span<const double> x) noexcept {
@@ -129,11 +130,13 @@ void PotDetector::reset_side(detail::PotSide& side) noexcept {
 }
 
 double PotDetector::window_mean() const noexcept {
+  if (config_.reference == PotReference::libspot1) return window_mean_;
   return config_.depth == 0 ? 0.0 : window_sum_ / static_cast<double>(config_.depth);
 }
 
 Result<PotVerdict> PotDetector::update(double x) noexcept {
   if (!std::isfinite(x)) return fail(ErrorCode::non_finite, "x", "must be finite");
+  if (config_.reference == PotReference::libspot1) return update_libspot1(x);
   if (!calibrated_) {
     batch_.push_back(x);  // capacity reserved at create
     if (batch_.size() == config_.n_init && calibrate()) {
@@ -144,11 +147,15 @@ Result<PotVerdict> PotDetector::update(double x) noexcept {
   const double mean = window_mean();
   const double v = x - mean;
   PotStatus status = PotStatus::normal;
-  const bool alarm = (uses_upper() && v > upper_.state.anomaly_threshold) ||
-                     (uses_lower() && -v > lower_.state.anomaly_threshold);
-  if (alarm) {
+  PotDirection direction = PotDirection::none;
+  if (uses_upper() && v > upper_.state.anomaly_threshold) {
+    direction = PotDirection::up;
+  } else if (uses_lower() && -v > lower_.state.anomaly_threshold) {
+    direction = PotDirection::down;
+  }
+  if (direction != PotDirection::none) {
     ++alarms_;
-    if (config_.discard_anomalies) return verdict(PotStatus::alarm, mean);
+    if (config_.discard_anomalies) return verdict(PotStatus::alarm, mean, direction);
     status = PotStatus::alarm;
   }
   const bool libspot = config_.reference == PotReference::libspot;
@@ -163,16 +170,91 @@ Result<PotVerdict> PotDetector::update(double x) noexcept {
       push_excess(*side, excess);
       refit(*side);
       ++refits_;
-      if (status == PotStatus::normal) status = PotStatus::excess;
+      if (status == PotStatus::normal) {
+        status = PotStatus::excess;
+        direction = sign > 0.0 ? PotDirection::up : PotDirection::down;
+      }
     }
   }
   if (config_.depth > 0) push_window(x);
-  return verdict(status, mean);
+  return verdict(status, mean, direction);
 }
 
-PotVerdict PotDetector::verdict(PotStatus status, double offset) const noexcept {
+// libspot 1.3.1's DSpot::step: the window fills first, then each point goes to the SPOT
+// step as x - drift and, unless it was a discarded alarm, into the window after it.
+Result<PotVerdict> PotDetector::update_libspot1(double x) noexcept {
+  const std::uint64_t depth = config_.depth;
+  if (window_.size() < depth) {
+    push_window_libspot1(x);
+    return PotVerdict{};
+  }
+  const double mean = window_mean_;
+  const double v = x - mean;
+  PotVerdict out;
+  if (!calibrated_) {
+    batch_.push_back(v);  // capacity reserved at create
+    if (batch_.size() == config_.n_init - depth && calibrate_libspot1()) {
+      out = verdict(PotStatus::calibrating, mean);
+    }
+  } else {
+    out = step_libspot1(v);
+    out = verdict(out.status, mean, out.direction);
+  }
+  const bool discarded = out.status == PotStatus::alarm && config_.discard_anomalies;
+  if (depth > 0 && !discarded) push_window_libspot1(x);
+  return out;
+}
+
+// Spot::step after calibration, on v = x - drift. n is shared by the tails (each side
+// keeps a copy); a discarded alarm takes back its count.
+PotVerdict PotDetector::step_libspot1(double v) noexcept {
+  const auto count = [this](int by) {
+    if (uses_upper()) upper_.state.n += static_cast<std::uint64_t>(by);
+    if (uses_lower()) lower_.state.n += static_cast<std::uint64_t>(by);
+  };
+  count(1);
+  for (auto [side, sign, direction] : {std::tuple{&upper_, 1.0, PotDirection::up},
+                                       std::tuple{&lower_, -1.0, PotDirection::down}}) {
+    if ((sign > 0.0 && !uses_upper()) || (sign < 0.0 && !uses_lower())) continue;
+    PotSideSnapshot& s = side->state;
+    const double y = sign * v;
+    const bool alarm = y > s.anomaly_threshold;
+    if (alarm) {
+      ++alarms_;
+      if (config_.discard_anomalies) {
+        count(-1);
+        return PotVerdict{PotStatus::alarm, direction};
+      }
+    }
+    if (y > s.excess_threshold) {
+      push_excess(*side, y - s.excess_threshold);
+      refit(*side);
+      ++refits_;
+      return PotVerdict{alarm ? PotStatus::alarm : PotStatus::excess, direction};
+    }
+  }
+  return PotVerdict{PotStatus::normal};
+}
+
+// libspot 1.3.1's StreamMean: a running mean, updated by the change and never re-summed.
+void PotDetector::push_window_libspot1(double x) noexcept {
+  const auto depth = config_.depth;
+  if (window_.size() < depth) {
+    window_.push_back(x);  // capacity reserved at create
+    window_mean_ = window_mean_ + (x - window_mean_) / static_cast<double>(window_.size());
+    return;
+  }
+  const double erased = window_[window_cursor_];
+  window_[window_cursor_] = x;
+  window_cursor_ = window_cursor_ + 1 == depth ? 0 : window_cursor_ + 1;
+  window_mean_ = window_mean_ + (x - erased) / static_cast<double>(depth);
+}
+
+PotVerdict PotDetector::verdict(PotStatus status, double offset,
+                                PotDirection direction) const noexcept {
   PotVerdict out;
   out.status = status;
+  out.direction = direction;
   if (uses_upper()) out.upper_threshold = offset + upper_.state.anomaly_threshold;
   if (uses_lower()) out.lower_threshold = offset - lower_.state.anomaly_threshold;
   return out;
@@ -193,7 +275,7 @@ void PotDetector::push_window(double x) noexcept {
 }
 
 // libspot's peaks container: a ring of the most recent excesses with running sums; the
-// extremes are rescanned only when the forgotten value was one of them. libspot 3.1's
+// extremes are rescanned only when the forgotten value was one of them. libspot 2's
 // rescan assigns instead of adding the squares, so its sum of squares restarts from
 // the last slot's square; that feeds its moments fit, and its golden outputs depend
 // on it, so the libspot reference keeps the quirk (the spot_paper fit uses the true
@@ -234,7 +316,14 @@ void PotDetector::refit(detail::PotSide& side) noexcept {
   const std::span<const double> y(s.excesses.data(), side.size);
   const ExcessSums sums{s.sum, s.sum_squares, side.min, side.max};
   const bool libspot = config_.reference == PotReference::libspot;
-  const GpdFit fit = libspot ? fit_gpd_libspot(y, sums) : fit_gpd_spot_paper(y, sums);
+  GpdFit fit;
+  if (config_.reference == PotReference::libspot1) {
+    fit = fit_gpd_libspot1(y);
+    // That code only replaces its parameters when the likelihood beats -inf.
+    if (!(fit.log_likelihood > -std::numeric_limits<double>::infinity())) fit = {s.gamma, s.sigma, 0.0};
+  } else {
+    fit = libspot ? fit_gpd_libspot(y, sums) : fit_gpd_spot_paper(y, sums);
+  }
   const double n = static_cast<double>(s.n);
   const double nt = static_cast<double>(s.nt);
   const double ratio = libspot ? config_.q / (nt / n) : n * config_.q / nt;
@@ -271,6 +360,47 @@ bool PotDetector::calibrate_side(detail::PotSide& side, double sign, std::uint64
   s.anomaly_threshold = NaN;
   refit(side);
   return std::isfinite(s.anomaly_threshold);
+}
+
+// libspot 1.3.1's Spot::calibrate: the batch sorted, t at floor(n level) (lower tail:
+// floor(n (1 - level))), the excesses pushed in sorted order, Nt = the ring's size.
+bool PotDetector::calibrate_libspot1() noexcept {
+  std::sort(batch_.begin(), batch_.end());
+  const std::uint64_t nb = batch_.size();
+  const double n = static_cast<double>(nb);
+  bool ok = true;
+  if (uses_upper()) {
+    const auto rank = static_cast<std::uint64_t>(n * config_.level);
+    reset_side(upper_);
+    PotSideSnapshot& s = upper_.state;
+    s.excess_threshold = batch_[rank];
+    s.n = nb;
+    for (std::uint64_t i = rank + 1; i < nb; ++i) push_excess(upper_, batch_[i] - s.excess_threshold);
+    s.nt = upper_.size;
+    refit(upper_);
+    ok = s.nt > 0 && std::isfinite(s.anomaly_threshold);
+  }
+  if (uses_lower()) {
+    const auto rank = static_cast<std::uint64_t>(n * (1.0 - config_.level));
+    const double t = batch_[rank];
+    reset_side(lower_);
+    PotSideSnapshot& s = lower_.state;
+    s.excess_threshold = -t;
+    s.n = nb;
+    for (std::uint64_t i = 0; i < rank; ++i) push_excess(lower_, -(batch_[i] - t));
+    s.nt = lower_.size;
+    refit(lower_);
+    ok = ok && s.nt > 0 && std::isfinite(s.anomaly_threshold);
+  }
+  if (!ok) {
+    batch_.clear();
+    reset_side(upper_);
+    reset_side(lower_);
+    return false;
+  }
+  calibrated_ = true;
+  std::vector<double>{}.swap(batch_);
+  return true;
 }
 
 // Turns the full batch into the first model; false (and a fresh batch) on failure.
@@ -356,6 +486,7 @@ PotSnapshot PotDetector::snapshot() const {
   out.window = window_;
   out.window_cursor = window_cursor_;
   out.window_sum = window_sum_;
+  out.window_mean = window_mean_;
   out.alarms = alarms_;
   out.refits = refits_;
   return out;
@@ -390,6 +521,47 @@ Status check_side(const PotSideSnapshot& s, const PotConfig& c, std::string_view
   return {};
 }
 
+// The DSPOT window: `depth` finite values once calibrated (libspot1: it fills before
+// the batch starts), a cursor inside it, and a sum or running mean that agrees with it.
+Status check_window(const PotSnapshot& snap) {
+  const PotConfig& c = snap.config;
+  const bool libspot1 = c.reference == PotReference::libspot1;
+  const std::uint64_t size = snap.window.size();
+  if (libspot1 && !snap.calibrated) {
+    if (size > c.depth || (!snap.batch.empty() && size != c.depth)) {
+      return corrupt("window", "fills (depth values) before the batch starts");
+    }
+  } else if (snap.calibrated ? size != c.depth : size != 0) {
+    return corrupt("window", "must hold depth values once calibrated and none before");
+  }
+  if (size < c.depth ? snap.window_cursor != 0 : c.depth > 0 && snap.window_cursor >= c.depth) {
+    return corrupt("window_cursor", "must be the next ring slot");
+  }
+  if (c.depth == 0 && snap.window_cursor != 0) return corrupt("window_cursor", "must be 0 without depth");
+  double magnitude = 1.0;
+  double sum = 0.0;
+  for (double w : snap.window) {
+    if (!std::isfinite(w)) return corrupt("window", "values must be finite");
+    magnitude += std::abs(w);
+    sum += w;
+  }
+  if (libspot1) {
+    // The running mean drifts from the window's mean by rounding only.
+    const double mean = size == 0 ? 0.0 : sum / static_cast<double>(size);
+    const double scale = size == 0 ? 1.0 : magnitude / static_cast<double>(size);
+    if (!std::isfinite(snap.window_mean) || std::abs(snap.window_mean - mean) > 1e-6 * scale ||
+        snap.window_sum != 0.0) {
+      return corrupt("window_mean", "must equal the mean of the window (and window_sum 0)");
+    }
+    return {};
+  }
+  if (!std::isfinite(snap.window_sum) || std::abs(snap.window_sum - sum) > 1e-9 * magnitude ||
+      snap.window_mean != 0.0) {
+    return corrupt("window_sum", "must equal the sum of the window (and window_mean 0)");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<PotDetector> PotDetector::restore(const PotSnapshot& snap) {
@@ -397,12 +569,13 @@ Result<PotDetector> PotDetector::restore(const PotSnapshot& snap) {
   if (auto v = validate(c); !v) return corrupt(join("config.", v.error().field), v.error().bound);
   const bool upper = c.tail != PotTail::lower;
   const bool lower = c.tail != PotTail::upper;
+  const std::uint64_t batch_size = c.reference == PotReference::libspot1 ? c.n_init - c.depth : c.n_init;
   for (double v : snap.batch) {
     if (!std::isfinite(v)) return corrupt("batch", "values must be finite");
   }
   if (!snap.calibrated) {
-    if (snap.batch.size() >= c.n_init) return corrupt("batch", "must hold fewer than n_init points");
-    if (snap.upper != PotSideSnapshot{} || snap.lower != PotSideSnapshot{} || !snap.window.empty()) {
+    if (snap.batch.size() >= batch_size) return corrupt("batch", "must hold fewer points than the batch");
+    if (snap.upper != PotSideSnapshot{} || snap.lower != PotSideSnapshot{}) {
       return corrupt("calibrated", "an uncalibrated snapshot carries no model");
     }
   } else {
@@ -416,26 +589,15 @@ Result<PotDetector> PotDetector::restore(const PotSnapshot& snap) {
     if ((!upper && snap.upper != PotSideSnapshot{}) || (!lower && snap.lower != PotSideSnapshot{})) {
       return corrupt("tail", "an unused tail carries no model");
     }
-    if (snap.window.size() != c.depth) return corrupt("window", "must hold depth values");
-    if (c.depth > 0 && snap.window_cursor >= c.depth) return corrupt("window_cursor", "must be < depth");
-    double magnitude = 1.0;
-    for (double w : snap.window) {
-      if (!std::isfinite(w)) return corrupt("window", "values must be finite");
-      magnitude += std::abs(w);
-    }
-    double sum = 0.0;
-    for (double w : snap.window) sum += w;
-    if (!std::isfinite(snap.window_sum) || std::abs(snap.window_sum - sum) > 1e-9 * magnitude) {
-      return corrupt("window_sum", "must equal the sum of the window");
-    }
   }
-  if (c.depth == 0 && snap.window_cursor != 0) return corrupt("window_cursor", "must be 0 without depth");
+  if (auto s = check_window(snap); !s) return std::unexpected(s.error());
 
   PotDetector d(c);
   d.calibrated_ = snap.calibrated;
   if (!snap.calibrated) {
     d.allocate();
     d.batch_.assign(snap.batch.begin(), snap.batch.end());
+    d.window_.assign(snap.window.begin(), snap.window.end());
   } else {
     const auto load = [&c](detail::PotSide& side, const PotSideSnapshot& s) {
       side.state = s;
@@ -451,9 +613,10 @@ Result<PotDetector> PotDetector::restore(const PotSnapshot& snap) {
     if (upper) load(d.upper_, snap.upper);
     if (lower) load(d.lower_, snap.lower);
     d.window_ = snap.window;
-    d.window_cursor_ = snap.window_cursor;
-    d.window_sum_ = snap.window_sum;
   }
+  d.window_cursor_ = snap.window_cursor;
+  d.window_sum_ = snap.window_sum;
+  d.window_mean_ = snap.window_mean;
   d.alarms_ = snap.alarms;
   d.refits_ = snap.refits;
   return d;

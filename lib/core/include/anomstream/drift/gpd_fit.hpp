@@ -41,7 +41,7 @@ struct ExcessSums {
 // (sigma/gamma) (ratio^-gamma - 1), or -sigma ln(ratio) when gamma == 0.
 [[nodiscard]] double gpd_excess_quantile(double gamma, double sigma, double ratio) noexcept;
 
-// libspot 3.1's tail fit: the method of moments and Grimshaw's method (roots found by
+// libspot 2's tail fit: the method of moments and Grimshaw's method (roots found by
 // Brent's method with tolerance 2e-8 on [-1/max + eps, -eps] and
 // [eps, 2 (mean - min) / min^2], eps = min(2e-8, 0.5 / max), plus t = 0), keeping the
 // larger likelihood; a NaN likelihood of the moments fit never wins.
@@ -60,5 +60,14 @@ struct ExcessSums {
 // 2 (mean - min) / (mean min), above the root gamma / sigma whenever the smallest excess
 // is small, so heavy tails (gamma > 0) come out as gamma <= 0: also the reference's.
 [[nodiscard]] GpdFit fit_gpd_spot_paper(std::span<const double> excesses, const ExcessSums& sums) noexcept;
+
+// libspot 1.3.1's tail fit as it really runs: its Brent routine starts with f(s) = 0
+// and so returns its first iterate s = 0 for every bracket that changes sign; every
+// candidate is therefore scored at t = 0, i.e. the exponential tail gamma = 0,
+// sigma = mean excess (summed in ring-slot order), with the likelihood
+// n (1 + ln sigma). A likelihood that is not above -inf (a mean of 0) means libspot
+// keeps its previous parameters; the result then has log_likelihood = -inf and the
+// caller keeps its own.
+[[nodiscard]] GpdFit fit_gpd_libspot1(std::span<const double> excesses) noexcept;
 
 }  // namespace anomstream::drift

@@ -14,8 +14,9 @@ enum class PotTail : std::uint8_t { upper, lower, two_sided };
 
 // Which reference implementation's conventions the detector reproduces.
 enum class PotReference : std::uint8_t {
-  libspot,     // libspot 3.1 (C): P2 initial threshold, moments vs Grimshaw fit
+  libspot,     // libspot 2 (C): P2 initial threshold, moments vs Grimshaw fit
   spot_paper,  // the authors' original Python SPOT/DSPOT code
+  libspot1,    // libspot 1.3.1 (C++) DSPOT: sorted-batch threshold, exponential tail
 };
 
 struct PotConfig {
@@ -38,11 +39,15 @@ enum class PotStatus : std::uint8_t {
   alarm,        // beyond z_q (added to the model only when discard_anomalies is off)
 };
 
+// Which tail an alarm or excess concerns.
+enum class PotDirection : std::int8_t { none = 0, up = 1, down = -1 };
+
 // Outcome of one observation. Thresholds are z_q after the point was processed, in the
 // units of the input (DSPOT: including the moving average the point was judged
 // against); NaN for an unused side and while calibrating.
 struct PotVerdict {
   PotStatus status = PotStatus::calibrating;
+  PotDirection direction = PotDirection::none;  // set for excess and alarm
   double upper_threshold = std::numeric_limits<double>::quiet_NaN();
   double lower_threshold = std::numeric_limits<double>::quiet_NaN();
 
@@ -74,6 +79,7 @@ struct PotSnapshot {
   std::vector<double> window;      // DSPOT: the last `depth` modelled values, ring order
   std::uint64_t window_cursor = 0;
   double window_sum = 0.0;
+  double window_mean = 0.0;        // libspot1: the running mean as that code updates it
   std::uint64_t alarms = 0;
   std::uint64_t refits = 0;
 
@@ -97,15 +103,23 @@ struct PotSide {
 // q n / Nt. Each later point beyond z_q is an alarm; one beyond t is an excess that is
 // stored and refits the tail; DSPOT (depth > 0) applies all this to x minus the mean
 // of the last `depth` modelled points. `reference` selects whose conventions are
-// reproduced (both checked against their golden outputs):
-//  - libspot 3.1: t from the P2 quantile estimator (lower tail: its (1 - level)
+// reproduced (each checked against its golden outputs):
+//  - libspot 2 (C): t from the P2 quantile estimator (lower tail: its (1 - level)
 //    quantile of x), excesses are values > t in the batch and >= t afterwards, the fit
 //    is the better likelihood of moments and Grimshaw, and the ring's sum of squares
 //    keeps libspot's rescan quirk (see push_excess);
 //  - the original SPOT/DSPOT code: t = sorted batch[floor(level n)], excesses > t,
 //    Grimshaw fit with that code's brackets and likelihood (fit_gpd_spot_paper), the
-//    DSPOT window seeded with the batch's last `depth` points.
-// Both refit after every excess, keep the `max_excess` most recent excesses in a ring
+//    DSPOT window seeded with the batch's last `depth` points;
+//  - libspot 1.3.1 (C++) DSPOT: the first `depth` points only fill the moving-average
+//    window, which then keeps moving through the batch (each batch value is x minus
+//    the mean before it); t = sorted batch[floor(level n)] (lower:
+//    [floor((1 - level) n)]) and the calibration excesses enter the ring in sorted
+//    order, Nt = the ring's size; the tail is exponential (fit_gpd_libspot1: that
+//    code's root finder never leaves t = 0); the window mean is a running mean
+//    (m += (x - x_erased) / depth), never re-summed; an upper excess ends the step
+//    before the lower tail is looked at.
+// All refit after every excess, keep the `max_excess` most recent excesses in a ring
 // (libspot's bound; the original keeps all) while Nt and n count every excess and
 // modelled point, and do not model an alarm (n unchanged, window unchanged) when
 // discard_anomalies is set; when it is not, an alarm is modelled like an excess.
@@ -113,13 +127,13 @@ struct PotSide {
 // stationary Exp(1) with q = 1e-3 the alarm rate is ~2.3-4 q with discarding and ~q
 // without (see the tests). Two-sided runs two tails; an alarm on either is not
 // modelled on both. Thresholds are reported in input units.
-// Memory: 8 (max_excess per tail + depth) bytes plus the 400-byte object once
-// calibrated; 8 n_init more (16 for spot_paper) while calibrating. Time: O(1) per point
-// outside refits; a refit costs O(max_excess) per likelihood evaluation, tens of them.
-// Failure modes: non-finite input is rejected (ErrorCode::non_finite, state
-// unchanged); a batch without an excess (ties) or with a non-finite fit is dropped and
-// calibration starts again; a refit giving a non-finite threshold keeps the previous
-// fit.
+// Memory: 8 (max_excess per tail + depth) bytes plus the 408-byte object once
+// calibrated; 8 n_init more (16 for spot_paper) while calibrating.
+// Time: O(1) per point outside refits; a refit costs O(max_excess) per likelihood
+// evaluation, tens of them (one for libspot1).
+// Errors: non-finite input is rejected (ErrorCode::non_finite, state unchanged); a
+// batch without an excess (ties) or with a non-finite fit is dropped and calibration
+// starts again; a refit giving a non-finite threshold keeps the previous fit.
 class PotDetector {
  public:
   static Result<PotDetector> create(const PotConfig& config);
@@ -133,6 +147,9 @@ class PotDetector {
   // Peaks threshold t of a side, in input units (NaN when unused or calibrating).
   [[nodiscard]] double upper_excess_threshold() const noexcept;
   [[nodiscard]] double lower_excess_threshold() const noexcept;
+  // The DSPOT moving average subtracted from the input (0 for SPOT; libspot1: the
+  // running mean, also while the window fills).
+  [[nodiscard]] double drift() const noexcept { return window_mean(); }
   [[nodiscard]] GpdFit upper_fit() const noexcept;
   [[nodiscard]] GpdFit lower_fit() const noexcept;
   [[nodiscard]] std::uint64_t alarms() const noexcept { return alarms_; }
@@ -155,7 +172,12 @@ class PotDetector {
   void refit(detail::PotSide& side) noexcept;
   void push_excess(detail::PotSide& side, double excess) noexcept;
   void push_window(double x) noexcept;
-  [[nodiscard]] PotVerdict verdict(PotStatus status, double offset) const noexcept;
+  Result<PotVerdict> update_libspot1(double x) noexcept;
+  PotVerdict step_libspot1(double v) noexcept;
+  bool calibrate_libspot1() noexcept;
+  void push_window_libspot1(double x) noexcept;
+  [[nodiscard]] PotVerdict verdict(PotStatus status, double offset,
+                                   PotDirection direction = PotDirection::none) const noexcept;
 
   PotConfig config_;
   bool calibrated_ = false;
@@ -166,6 +188,7 @@ class PotDetector {
   std::vector<double> window_;   // capacity depth
   std::uint64_t window_cursor_ = 0;
   double window_sum_ = 0.0;
+  double window_mean_ = 0.0;     // libspot1 only
   std::uint64_t alarms_ = 0;
   std::uint64_t refits_ = 0;
 };
