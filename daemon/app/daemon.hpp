@@ -1,9 +1,9 @@
 #pragma once
 // anomstreamd assembled: metrics exposer, audit log, alert hub, per-worker bounded
 // queues and worker threads, admission, the gRPC server and the UDP listener.
-// start() brings them up in dependency order; stop() drains in reverse: refuse new
-// input, stop the transports, close the queues, let the workers drain them, flush the
-// sinks and the audit log.
+// start() runs named steps in dependency order (daemon_start.cpp); stop() drains in
+// reverse: refuse new input, stop the transports, close the queues, let the workers
+// drain them, flush the sinks and the audit log.
 
 #include <grpcpp/grpcpp.h>
 
@@ -42,6 +42,16 @@ class Daemon {
   bool stop(std::chrono::milliseconds deadline);
 
  private:
+  using StepResult = std::expected<void, std::string>;
+  // The start steps, in order (daemon_start.cpp).
+  StepResult serve_metrics();
+  StepResult open_audit();
+  StepResult open_sinks();
+  StepResult build_admission();
+  StepResult start_workers();
+  StepResult start_grpc();
+  StepResult start_udp();
+
   void fill_status(v1::StatusReply& reply) const;
   bool handle_feedback(const v1::Feedback& feedback);
   std::int64_t now_ns() const;
@@ -49,10 +59,12 @@ class Daemon {
   DaemonConfig config_;
   std::string config_source_;
   std::int64_t started_ns_ = 0;
+  BoundPorts ports_;
   std::unique_ptr<DaemonMetrics> metrics_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<AlertHub> hub_;
   std::unique_ptr<Admission> admission_;
+  std::vector<hotpath::Receiver<WorkItem>> receivers_;  // until the workers take them
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<GrpcIngestService> service_;
   std::unique_ptr<grpc::Server> server_;

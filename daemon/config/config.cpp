@@ -25,60 +25,6 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
-Endpoint parse_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  Endpoint e;
-  e.host = text.substr(0, colon);
-  if (e.host.size() >= 2 && e.host.front() == '[') {
-    e.host = e.host.substr(1, e.host.size() - 2);
-  }
-  e.port = static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1)));
-  return e;
-}
-
-DaemonConfig to_config(const YAML::Node& n) {
-  DaemonConfig c;
-  c.grpc.listen = parse_endpoint(n["server"]["grpc"]["listen"].as<std::string>());
-  c.grpc.max_message_bytes = n["server"]["grpc"]["max_message_bytes"].as<std::int64_t>();
-  c.udp.listen = parse_endpoint(n["server"]["udp"]["listen"].as<std::string>());
-  c.udp.max_datagram_bytes = n["server"]["udp"]["max_datagram_bytes"].as<std::int64_t>();
-  c.metrics_listen = parse_endpoint(n["server"]["metrics"]["listen"].as<std::string>());
-  c.max_batch = n["ingest"]["max_batch"].as<std::int64_t>();
-  c.max_dimension = n["ingest"]["max_dimension"].as<std::int64_t>();
-  c.worker_count = n["workers"]["count"].as<std::int64_t>();
-  c.queue_capacity = n["workers"]["queue_capacity"].as<std::int64_t>();
-  const auto& sampler = n["hotpath"]["sampler"];
-  c.sampler.mode = sampler["mode"].as<std::string>();
-  c.sampler.every = sampler["every"].as<std::int64_t>();
-  c.sampler.rate = sampler["rate"].as<double>();
-  const auto& cap = n["hotpath"]["rate_cap"];
-  c.rate_cap.enabled = cap["enabled"].as<bool>();
-  c.rate_cap.per_window = cap["per_window"].as<std::int64_t>();
-  c.rate_cap.window_ms = cap["window_ms"].as<std::int64_t>();
-  const auto& p = n["pipeline"];
-  c.pipeline.dimension = p["dimension"].as<std::int64_t>();
-  c.pipeline.normalizer = p["normalizer"].as<std::string>();
-  c.pipeline.num_trees = p["forest"]["num_trees"].as<std::int64_t>();
-  c.pipeline.sample_size = p["forest"]["sample_size"].as<std::int64_t>();
-  c.pipeline.seed = p["forest"]["seed"].as<std::uint64_t>();
-  c.pipeline.time_decay = p["forest"]["time_decay"].as<double>();
-  c.pipeline.output_after = p["forest"]["output_after"].as<std::int64_t>();
-  c.pipeline.z_factor = p["threshold"]["z_factor"].as<double>();
-  c.pipeline.min_score = p["threshold"]["min_score"].as<double>();
-  c.pipeline.severity_thresholds = p["severity_thresholds"].as<std::vector<double>>();
-  c.pipeline.top_features = p["top_features"].as<std::int64_t>();
-  c.max_tenants = n["tenants"]["max_tenants"].as<std::int64_t>();
-  c.max_streams = n["tenants"]["max_streams"].as<std::int64_t>();
-  c.max_tenant_bytes = n["tenants"]["max_bytes"].as<std::int64_t>();
-  c.json_lines = n["sinks"]["json_lines"].as<std::string>();
-  c.log_level = n["logging"]["level"].as<std::string>();
-  c.shutdown_deadline_ms = n["shutdown"]["deadline_ms"].as<std::int64_t>();
-  c.audit.path = n["audit"]["path"].as<std::string>();
-  c.audit.key_file = n["audit"]["key_file"].as<std::string>();
-  c.audit.key_env = n["audit"]["key_env"].as<std::string>();
-  return c;
-}
-
 std::expected<YAML::Node, ConfigErrors> parse_and_validate(std::string_view text,
                                                            std::string_view source) {
   ConfigErrors errors{std::string(source), {}};
@@ -140,7 +86,9 @@ std::expected<DaemonConfig, ConfigErrors> load_config(std::string_view text,
   if (!errors.problems.empty()) {
     return std::unexpected(errors);
   }
-  return to_config(merged);
+  DaemonConfig config;
+  assign(merged, config_schema(), config);
+  return config;
 }
 
 std::expected<DaemonConfig, ConfigErrors> load_config_file(const std::string& path) {

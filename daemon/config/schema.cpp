@@ -3,109 +3,187 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <type_traits>
 #include <cmath>
 #include <limits>
 
 namespace anomstream::daemon {
 namespace {
 
+// An accessor from the config root to one member: at<&DaemonConfig::grpc,
+// &DaemonConfig::Grpc::listen>(c) is c.grpc.listen.
+template <auto... Members>
+constexpr auto at = [](DaemonConfig& c) -> auto& { return (c.*....*Members); };
+
+Endpoint parse_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  Endpoint e;
+  e.host = text.substr(0, colon);
+  if (e.host.size() >= 2 && e.host.front() == '[') {
+    e.host = e.host.substr(1, e.host.size() - 2);
+  }
+  e.port = static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1)));
+  return e;
+}
+
+// How a validated YAML scalar (or list) becomes the member's type.
+template <class T>
+T convert(const YAML::Node& node) {
+  if constexpr (std::is_same_v<T, Endpoint>) {
+    return parse_endpoint(node.as<std::string>());
+  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
+                       std::is_same_v<T, double> || std::is_same_v<T, std::vector<double>>) {
+    return node.as<T>();
+  } else {
+    static_assert(std::is_integral_v<T>);
+    return static_cast<T>(node.as<long long>());
+  }
+}
+
+template <class Get>
+Field leaf(std::string name, FieldKind kind, double min, double max, std::vector<std::string> choices,
+           std::string help, Get get, bool live) {
+  Field f{std::move(name), kind, min, max, std::move(choices), {}, std::move(help), {}, live};
+  f.assign = [get](const YAML::Node& node, DaemonConfig& c) {
+    auto& member = get(c);
+    member = convert<std::remove_reference_t<decltype(member)>>(node);
+  };
+  return f;
+}
+
+enum Reload : bool { restart = false, live = true };
+
 Field map(std::string name, std::vector<Field> children, std::string help = "") {
-  return Field{std::move(name), FieldKind::map, 0, 0, {}, std::move(children), std::move(help)};
+  return Field{std::move(name), FieldKind::map, 0, 0, {}, std::move(children), std::move(help), {}, false};
 }
-Field integer(std::string name, double min, double max, std::string help) {
-  return Field{std::move(name), FieldKind::integer, min, max, {}, {}, std::move(help)};
+template <class Get>
+Field integer(std::string name, double min, double max, std::string help, Get get, Reload r = restart) {
+  return leaf(std::move(name), FieldKind::integer, min, max, {}, std::move(help), get, r);
 }
-Field string(std::string name, std::string help) {
-  return Field{std::move(name), FieldKind::string, 0, 0, {}, {}, std::move(help)};
+template <class Get>
+Field string(std::string name, std::string help, Get get, Reload r = restart) {
+  return leaf(std::move(name), FieldKind::string, 0, 0, {}, std::move(help), get, r);
 }
-Field choice(std::string name, std::vector<std::string> choices, std::string help) {
-  return Field{std::move(name), FieldKind::choice, 0, 0, std::move(choices), {}, std::move(help)};
+template <class Get>
+Field choice(std::string name, std::vector<std::string> choices, std::string help, Get get,
+             Reload r = restart) {
+  return leaf(std::move(name), FieldKind::choice, 0, 0, std::move(choices), std::move(help), get, r);
 }
-Field number(std::string name, double min, double max, std::string help) {
-  return Field{std::move(name), FieldKind::number, min, max, {}, {}, std::move(help)};
+template <class Get>
+Field number(std::string name, double min, double max, std::string help, Get get, Reload r = restart) {
+  return leaf(std::move(name), FieldKind::number, min, max, {}, std::move(help), get, r);
 }
-Field boolean(std::string name, std::string help) {
-  return Field{std::move(name), FieldKind::boolean, 0, 0, {}, {}, std::move(help)};
+template <class Get>
+Field boolean(std::string name, std::string help, Get get, Reload r = restart) {
+  return leaf(std::move(name), FieldKind::boolean, 0, 0, {}, std::move(help), get, r);
 }
-Field number_list(std::string name, double min, double max, std::string help) {
-  return Field{std::move(name), FieldKind::number_list, min, max, {}, {}, std::move(help)};
+template <class Get>
+Field number_list(std::string name, double min, double max, std::string help, Get get,
+                  Reload r = restart) {
+  return leaf(std::move(name), FieldKind::number_list, min, max, {}, std::move(help), get, r);
 }
-Field endpoint(std::string name, std::string help) {
-  return Field{std::move(name), FieldKind::endpoint, 0, 0, {}, {}, std::move(help)};
+template <class Get>
+Field endpoint(std::string name, std::string help, Get get, Reload r = restart) {
+  return leaf(std::move(name), FieldKind::endpoint, 0, 0, {}, std::move(help), get, r);
 }
+
+using C = DaemonConfig;
 
 Field build_schema() {
   return map("", {
       map("server", {
           map("grpc", {
-              endpoint("listen", "gRPC listen address, host:port (port 0 picks a free port)"),
-              integer("max_message_bytes", 1024, 64 * 1024 * 1024, "largest gRPC message accepted"),
+              endpoint("listen", "gRPC listen address, host:port (port 0 picks a free port)",
+                       at<&C::grpc, &C::Grpc::listen>),
+              integer("max_message_bytes", 1024, 64 * 1024 * 1024, "largest gRPC message accepted",
+                      at<&C::grpc, &C::Grpc::max_message_bytes>),
           }),
           map("udp", {
-              endpoint("listen", "UDP listen address, host:port (port 0 picks a free port)"),
-              integer("max_datagram_bytes", 64, 65507, "largest datagram accepted"),
+              endpoint("listen", "UDP listen address, host:port (port 0 picks a free port)",
+                       at<&C::udp, &C::Udp::listen>),
+              integer("max_datagram_bytes", 64, 65507, "largest datagram accepted",
+                      at<&C::udp, &C::Udp::max_datagram_bytes>),
           }),
           map("metrics", {
-              endpoint("listen", "Prometheus exposer address, host:port"),
+              endpoint("listen", "Prometheus exposer address, host:port", at<&C::metrics_listen>),
           }),
       }),
       map("ingest", {
-          integer("max_batch", 1, 65536, "observations per batch or datagram"),
-          integer("max_dimension", 1, 10000, "values per observation"),
+          integer("max_batch", 1, 65536, "observations per batch or datagram", at<&C::max_batch>),
+          integer("max_dimension", 1, 10000, "values per observation", at<&C::max_dimension>),
       }),
       map("workers", {
-          integer("count", 1, 256, "scoring worker threads"),
-          integer("queue_capacity", 1, 1 << 20, "bounded queue length per worker"),
+          integer("count", 1, 256, "scoring worker threads", at<&C::worker_count>),
+          integer("queue_capacity", 1, 1 << 20, "bounded queue length per worker", at<&C::queue_capacity>),
       }),
       map("hotpath", {
           map("sampler", {
-              choice("mode", {"every", "keyed"}, "which observations also update the model"),
-              integer("every", 1, 1000000, "mode every: every n-th observation updates"),
-              number("rate", 0, 1, "mode keyed: fraction of flows whose observations update"),
+              choice("mode", {"every", "keyed"}, "which observations also update the model",
+                     at<&C::sampler, &C::Sampler::mode>, live),
+              integer("every", 1, 1000000, "mode every: every n-th observation updates",
+                      at<&C::sampler, &C::Sampler::every>, live),
+              number("rate", 0, 1, "mode keyed: fraction of flows whose observations update",
+                     at<&C::sampler, &C::Sampler::rate>, live),
           }),
           map("rate_cap", {
-              boolean("enabled", "cap observations per tenant bucket per window"),
-              integer("per_window", 1, 4294967295.0, "observations admitted per bucket per window"),
-              integer("window_ms", 1, 3600000, "window length"),
+              boolean("enabled", "cap observations per tenant bucket per window",
+                      at<&C::rate_cap, &C::RateCap::enabled>, live),
+              integer("per_window", 1, 4294967295.0, "observations admitted per bucket per window",
+                      at<&C::rate_cap, &C::RateCap::per_window>, live),
+              integer("window_ms", 1, 3600000, "window length", at<&C::rate_cap, &C::RateCap::window_ms>, live),
           }),
       }),
       map("pipeline", {
-          integer("dimension", 0, 10000, "values per observation; 0 learns it per stream"),
-          choice("normalizer", {"z_score", "min_max", "none"}, "per-feature scaling before the forest"),
+          integer("dimension", 0, 10000, "values per observation; 0 learns it per stream",
+                  at<&C::pipeline, &C::Pipeline::dimension>),
+          choice("normalizer", {"z_score", "min_max", "none"}, "per-feature scaling before the forest",
+                 at<&C::pipeline, &C::Pipeline::normalizer>),
           map("forest", {
-              integer("num_trees", 50, 1000, "trees per forest"),
-              integer("sample_size", 16, 2048, "points sampled per tree"),
-              integer("seed", 0, 9007199254740991.0, "random seed (per stream it is mixed with the stream name)"),
-              number("time_decay", 0, 1, "weight decay per update; 0 selects 0.1/sample_size"),
-              integer("output_after", 0, 100000, "updates before scores are reported; 0 selects sample_size/4"),
+              integer("num_trees", 50, 1000, "trees per forest", at<&C::pipeline, &C::Pipeline::num_trees>),
+              integer("sample_size", 16, 2048, "points sampled per tree",
+                      at<&C::pipeline, &C::Pipeline::sample_size>),
+              integer("seed", 0, 9007199254740991.0, "random seed (per stream it is mixed with the stream name)",
+                      at<&C::pipeline, &C::Pipeline::seed>),
+              number("time_decay", 0, 1, "weight decay per update; 0 selects 0.1/sample_size",
+                     at<&C::pipeline, &C::Pipeline::time_decay>),
+              integer("output_after", 0, 100000, "updates before scores are reported; 0 selects sample_size/4",
+                      at<&C::pipeline, &C::Pipeline::output_after>),
           }),
           map("threshold", {
-              number("z_factor", 0.5, 20, "adaptive threshold: score mean + z_factor standard deviations"),
-              number("min_score", 0, 100, "scores below this never alert"),
+              number("z_factor", 0.5, 20, "adaptive threshold: score mean + z_factor standard deviations",
+                     at<&C::pipeline, &C::Pipeline::z_factor>, live),
+              number("min_score", 0, 100, "scores below this never alert", at<&C::pipeline, &C::Pipeline::min_score>,
+                     live),
           }),
           number_list("severity_thresholds", 0, 1000,
-                      "grade thresholds for low, medium, high, critical (strictly increasing)"),
-          integer("top_features", 1, 64, "attributed features reported per alert"),
+                      "grade thresholds for low, medium, high, critical (strictly increasing)",
+                      at<&C::pipeline, &C::Pipeline::severity_thresholds>, live),
+          integer("top_features", 1, 64, "attributed features reported per alert",
+                  at<&C::pipeline, &C::Pipeline::top_features>, live),
       }),
       map("tenants", {
-          integer("max_tenants", 1, 1000000, "tenant states kept in memory (LRU eviction beyond)"),
-          integer("max_streams", 1, 10000000, "streams whose dimension ingest remembers"),
-          integer("max_bytes", 1 << 20, 1099511627776.0, "detector-state bytes across all tenants (LRU eviction beyond)"),
+          integer("max_tenants", 1, 1000000, "tenant states kept in memory (LRU eviction beyond)",
+                  at<&C::max_tenants>),
+          integer("max_streams", 1, 10000000, "streams whose dimension ingest remembers", at<&C::max_streams>),
+          integer("max_bytes", 1 << 20, 1099511627776.0,
+                  "detector-state bytes across all tenants (LRU eviction beyond)", at<&C::max_tenant_bytes>),
       }),
       map("sinks", {
-          string("json_lines", "alerts as JSON lines: \"-\" for stdout, a file path, or empty for off"),
+          string("json_lines", "alerts as JSON lines: \"-\" for stdout, a file path, or empty for off",
+                 at<&C::json_lines>, live),
       }),
       map("logging", {
           choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"},
-                 "log level"),
+                 "log level", at<&C::log_level>, live),
       }),
       map("shutdown", {
-          integer("deadline_ms", 1, 600000, "drain-and-flush budget on SIGINT/SIGTERM"),
+          integer("deadline_ms", 1, 600000, "drain-and-flush budget on SIGINT/SIGTERM",
+                  at<&C::shutdown_deadline_ms>, live),
       }),
       map("audit", {
-          string("path", "audit log file; empty disables the audit log"),
-          string("key_file", "file holding the HMAC-SHA256 key"),
-          string("key_env", "environment variable holding the HMAC-SHA256 key"),
+          string("path", "audit log file; empty disables the audit log", at<&C::audit, &C::Audit::path>),
+          string("key_file", "file holding the HMAC-SHA256 key", at<&C::audit, &C::Audit::key_file>),
+          string("key_env", "environment variable holding the HMAC-SHA256 key", at<&C::audit, &C::Audit::key_env>),
       }),
   });
 }
@@ -168,7 +246,35 @@ bool valid_endpoint(const std::string& text) {
   return host.find(':') == std::string::npos;
 }
 
+void collect_paths(const Field& field, const std::string& prefix, std::vector<std::string>& out) {
+  for (const auto& child : field.children) {
+    const std::string path = join_path(prefix, child.name);
+    if (child.kind == FieldKind::map) {
+      collect_paths(child, path, out);
+    } else {
+      out.push_back(path);
+    }
+  }
+}
+
 }  // namespace
+
+void assign(const YAML::Node& node, const Field& schema, DaemonConfig& config) {
+  for (const auto& child : schema.children) {
+    const YAML::Node value = node[child.name];
+    if (child.kind == FieldKind::map) {
+      assign(value, child, config);
+    } else {
+      child.assign(value, config);
+    }
+  }
+}
+
+std::vector<std::string> leaf_paths(const Field& schema) {
+  std::vector<std::string> out;
+  collect_paths(schema, "", out);
+  return out;
+}
 
 const Field& config_schema() {
   static const Field schema = build_schema();

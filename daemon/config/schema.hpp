@@ -1,13 +1,17 @@
 #pragma once
-// The configuration schema: every key anomstreamd accepts, its type, bound and meaning.
+// The configuration schema: every key anomstreamd accepts, its type, bound and meaning,
+// the DaemonConfig member it fills and whether a reload applies it live.
 // `validate` checks a YAML document against it and reports every problem with the key
 // path, line and column, what was expected and what was found. Unknown keys are errors.
 
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "config/daemon_config.hpp"
 
 namespace anomstream::daemon {
 
@@ -21,6 +25,11 @@ struct Field {
   std::vector<std::string> choices;  // for FieldKind::choice
   std::vector<Field> children;       // for FieldKind::map
   std::string help;
+  // Copies the (validated) value into the DaemonConfig member the key binds; set for
+  // every key that is not a map.
+  std::function<void(const YAML::Node&, DaemonConfig&)> assign;
+  // Whether a running daemon applies a new value on reload (SIGHUP) without a restart.
+  bool live = false;
 };
 
 struct ConfigProblem {
@@ -38,6 +47,12 @@ const Field& config_schema();
 
 // What a field accepts, in words ("an integer in [1, 64]").
 std::string describe_expected(const Field& field);
+
+// Fills `config` from a validated document: every key the schema binds.
+void assign(const YAML::Node& node, const Field& schema, DaemonConfig& config);
+
+// Dotted paths of every key that is not a map, in schema order.
+std::vector<std::string> leaf_paths(const Field& schema);
 
 // Checks `node` (a whole document, or a subtree at `path`) against `schema`.
 void validate(const YAML::Node& node, const Field& schema, const std::string& path,

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <string>
+
 #include "config/config.hpp"
 
 using anomstream::daemon::load_config;
@@ -48,4 +51,27 @@ TEST_CASE("type mismatches are rejected") {
 TEST_CASE("an empty document keeps every default") {
   CHECK(load_config("", "empty.yaml"));
   CHECK(load_config("# only a comment\n", "empty.yaml"));
+}
+
+// A key is declared once: its schema entry binds the member it fills, so a key without a
+// binding, or a default the binding cannot convert, fails here rather than at start.
+TEST_CASE("every schema key binds a member and the defaults fill them all") {
+  const auto& schema = anomstream::daemon::config_schema();
+  const auto paths = anomstream::daemon::leaf_paths(schema);
+  REQUIRE(paths.size() > 30);
+  std::function<void(const anomstream::daemon::Field&, const std::string&)> check =
+      [&](const anomstream::daemon::Field& field, const std::string& prefix) {
+        for (const auto& child : field.children) {
+          const std::string path = prefix.empty() ? child.name : prefix + "." + child.name;
+          if (child.kind == anomstream::daemon::FieldKind::map) {
+            check(child, path);
+          } else {
+            CHECK_MESSAGE(static_cast<bool>(child.assign), path);
+          }
+        }
+      };
+  check(schema, "");
+  const auto config = anomstream::daemon::default_config();
+  CHECK(config.pipeline.severity_thresholds.size() == 4);
+  CHECK(config.shutdown_deadline_ms > 0);
 }

@@ -1,0 +1,69 @@
+#pragma once
+// anomstreamd's typed configuration. Each member is filled from the schema entry that
+// names it (config/schema.cpp binds every key to its member), so a key is declared once:
+// schema entry, member, default in config/default.yaml, line in docs/operations.md.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace anomstream::daemon {
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct DaemonConfig {
+  struct Grpc {
+    Endpoint listen;
+    std::int64_t max_message_bytes = 0;
+  } grpc;
+  struct Udp {
+    Endpoint listen;
+    std::int64_t max_datagram_bytes = 0;
+  } udp;
+  Endpoint metrics_listen;
+  std::int64_t max_batch = 0;
+  std::int64_t max_dimension = 0;
+  std::int64_t worker_count = 0;
+  std::int64_t queue_capacity = 0;
+  struct Sampler {
+    std::string mode;  // "every" or "keyed"
+    std::int64_t every = 1;
+    double rate = 1.0;
+  } sampler;
+  struct RateCap {
+    bool enabled = false;
+    std::int64_t per_window = 0;
+    std::int64_t window_ms = 0;
+  } rate_cap;
+  struct Pipeline {
+    std::int64_t dimension = 0;
+    std::string normalizer;
+    std::int64_t num_trees = 0;
+    std::int64_t sample_size = 0;
+    std::uint64_t seed = 0;
+    double time_decay = 0;
+    std::int64_t output_after = 0;
+    double z_factor = 0;
+    double min_score = 0;
+    std::vector<double> severity_thresholds;
+    std::int64_t top_features = 0;
+  } pipeline;
+  std::int64_t max_tenants = 0;
+  std::int64_t max_streams = 0;
+  std::int64_t max_tenant_bytes = 0;
+  std::string json_lines;
+  std::string log_level;
+  std::int64_t shutdown_deadline_ms = 0;
+  struct Audit {
+    std::string path;
+    std::string key_file;
+    std::string key_env;
+  } audit;
+};
+
+}  // namespace anomstream::daemon
