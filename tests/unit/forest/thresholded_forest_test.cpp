@@ -157,3 +157,34 @@ TEST_CASE("bad input is an error value and leaves the state unchanged") {
   bad.forest.num_trees = 10;
   CHECK(ThresholdedForest::create(bad).error().field.find("num_trees") != std::string::npos);
 }
+
+// Retuning changes only the threshold's parameters: the statistics carry over, so a
+// new z factor sets the threshold from the next point to
+// mean + z_new standard deviations, and a rejected config changes nothing.
+TEST_CASE("retune keeps the score statistics and moves the threshold by the new z factor") {
+  auto forest = ThresholdedForest::create(small_config(8));
+  REQUIRE(forest);
+  Stream stream;
+  for (int i = 0; i < 1200; ++i) {
+    stream.next();
+    REQUIRE(forest->process(stream.point));
+  }
+  const auto before = forest->threshold().snapshot();
+  auto config = before.config;
+  config.z_factor = before.config.z_factor + 1.0;
+  config.upper_z_factor = before.config.upper_z_factor + 1.0;
+  config.min_score = 0.0;  // so the threshold is mean + z sd, not the floor
+  REQUIRE(forest->retune(config));
+  const auto after = forest->threshold().snapshot();
+  CHECK(after.config == config);
+  CHECK(after.count == before.count);
+  CHECK(after.mean == before.mean);
+  CHECK(after.m2 == before.m2);
+  const double deviation = forest->threshold().deviation();
+  REQUIRE(deviation > 0);
+  CHECK(forest->threshold().threshold() == doctest::Approx(before.mean + config.z_factor * deviation).epsilon(1e-12));
+  auto bad = config;
+  bad.z_factor = 100;
+  CHECK(forest->retune(bad).error().field == "z_factor");
+  CHECK(forest->threshold().snapshot() == after);
+}

@@ -69,6 +69,10 @@ class ThresholdedForest {
   [[nodiscard]] std::uint64_t processed() const noexcept { return processed_; }
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
   [[nodiscard]] ThresholdedForestSnapshot snapshot() const;
+  // Replaces the threshold's parameters (z factors, floor, decay, warm-up) and keeps its
+  // score statistics, so a retuned threshold applies from the next point. An invalid
+  // config is rejected (invalid_config, naming the field) and nothing changes.
+  [[nodiscard]] Status retune(const AdaptiveThresholdConfig& config);
 
  private:
   ThresholdedForest(RandomCutForest forest, AdaptiveThreshold threshold)
