@@ -4,9 +4,15 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <csignal>
-#include <iostream>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
 
 #include "app/daemon.hpp"
 #include "app/systemd_notify.hpp"
@@ -32,28 +38,70 @@ int check_config(const std::string& path) {
   return 0;
 }
 
-sigset_t shutdown_signals() {
+// SIGINT and SIGTERM stop the daemon, SIGHUP reloads it; main() blocks them before any
+// thread starts, so only the main loop receives them.
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
-// Waits for SIGINT/SIGTERM, which main() blocked before any thread started.
-int wait_for_shutdown_signal() {
-  sigset_t set = shutdown_signals();
-  int signal = 0;
-  sigwait(&set, &signal);
-  return signal;
+// systemd's watchdog interval (WATCHDOG_USEC, for this process), or 0.
+std::chrono::microseconds watchdog_interval() {
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  const char* pid = std::getenv("WATCHDOG_PID");
+  if (usec == nullptr) return std::chrono::microseconds(0);
+  if (pid != nullptr && std::strtol(pid, nullptr, 10) != static_cast<long>(::getpid())) {
+    return std::chrono::microseconds(0);
+  }
+  return std::chrono::microseconds(std::strtoll(usec, nullptr, 10));
 }
 
-int run(const DaemonConfig& config, const std::string& source) {
+// Waits for signals; between them, tells the watchdog the daemon is alive while every
+// worker's loop keeps turning. Returns the signal that stops the daemon.
+int serve(anomstream::daemon::Daemon& daemon) {
+  using anomstream::daemon::systemd_notify;
+  const sigset_t set = handled_signals();
+  const auto watchdog = watchdog_interval();
+  const auto tick = watchdog.count() > 0 ? watchdog / 2 : std::chrono::microseconds(1'000'000);
+  while (true) {
+    timespec timeout{static_cast<time_t>(tick.count() / 1'000'000), static_cast<long>(tick.count() % 1'000'000) * 1000};
+    const int signal = sigtimedwait(&set, nullptr, &timeout);
+    if (signal == SIGHUP) {
+      systemd_notify("RELOADING=1");
+      const auto result = daemon.reload();
+      if (result.ok) {
+        spdlog::info("event=config_reloaded result=ok detail=\"{}\" restart_required=\"{}\"", result.message,
+                     fmt::join(result.restart_keys, ","));
+      } else {
+        spdlog::error("event=config_reloaded result=error detail=\"{}\" (the running configuration is kept)",
+                      result.message);
+      }
+      systemd_notify("READY=1");
+      continue;
+    }
+    if (signal == SIGINT || signal == SIGTERM) return signal;
+    if (watchdog.count() > 0) {
+      if (daemon.workers_alive(std::chrono::duration_cast<std::chrono::nanoseconds>(watchdog))) {
+        systemd_notify("WATCHDOG=1");
+      } else {
+        spdlog::error("event=watchdog_withheld detail=\"a worker has not turned its loop within WatchdogSec\"");
+      }
+    }
+  }
+}
+
+int run(anomstream::daemon::LoadedConfig loaded, const std::string& path) {
+  const DaemonConfig config = loaded.config;
+  const std::string source = path.empty() ? "<built-in default.yaml>" : path;
   spdlog::set_default_logger(spdlog::stderr_color_mt("anomstreamd"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::info("event=start version={} config=\"{}\" workers={}", anomstream::VERSION, source,
                config.worker_count);
-  anomstream::daemon::Daemon daemon(config, source);
+  anomstream::daemon::Daemon daemon(std::move(loaded), path);
   auto ports = daemon.start();
   if (!ports) {
     spdlog::critical("event=start_failed error=\"{}\"", ports.error());
@@ -62,12 +110,13 @@ int run(const DaemonConfig& config, const std::string& source) {
   spdlog::info("event=ready grpc={}:{} udp={}:{} metrics={}:{}", config.grpc.listen.host, ports->grpc,
                config.udp.listen.host, ports->udp, config.metrics_listen.host, ports->metrics);
   anomstream::daemon::systemd_notify("READY=1");
-  const int signal = wait_for_shutdown_signal();
-  spdlog::info("event=stopping signal={} deadline_ms={}", signal, config.shutdown_deadline_ms);
+  const int signal = serve(daemon);
+  spdlog::info("event=stopping signal={}", signal);
   anomstream::daemon::systemd_notify("STOPPING=1");
-  const bool in_time = daemon.stop(std::chrono::milliseconds(config.shutdown_deadline_ms));
+  const bool in_time = daemon.stop();
   if (!in_time) {
-    spdlog::warn("event=stop_late detail=\"draining took longer than shutdown.deadline_ms\"");
+    spdlog::warn("event=stop_late detail=\"observations still queued at shutdown.deadline_ms were dropped "
+                 "(reason shutdown)\"");
   }
   spdlog::info("event=stopped");
   spdlog::shutdown();
@@ -79,7 +128,7 @@ int run(const DaemonConfig& config, const std::string& source) {
 int main(int argc, char** argv) {
   // Block the shutdown signals first, so every thread inherits the mask and only
   // wait_for_shutdown_signal() receives them.
-  const sigset_t signals = shutdown_signals();
+  const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   po::options_description options("anomstreamd options");
@@ -119,10 +168,9 @@ int main(int argc, char** argv) {
     return check_config(vm["check-config"].as<std::string>());
   }
 
-  const std::string source = vm.count("config") ? vm["config"].as<std::string>() : "<built-in default.yaml>";
-  auto config = vm.count("config")
-                    ? anomstream::daemon::load_config_file(vm["config"].as<std::string>())
-                    : anomstream::daemon::load_config("", "<built-in default.yaml>");
+  const std::string path = vm.count("config") ? vm["config"].as<std::string>() : "";
+  auto config = path.empty() ? anomstream::daemon::load_config_document("", "<built-in default.yaml>")
+                             : anomstream::daemon::load_config_document_file(path);
   if (!config) {
     std::cerr << config.error().message();
     return EXIT_CONFIG_ERROR;
@@ -134,7 +182,7 @@ int main(int argc, char** argv) {
                    "critical, off, found \"" << level << "\"\n";
       return EXIT_USAGE;
     }
-    config->log_level = level;
+    config->config.log_level = level;
   }
-  return run(*config, source);
+  return run(std::move(*config), path);
 }

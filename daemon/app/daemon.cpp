@@ -3,12 +3,36 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <future>
 
 #include "sink/alert_json.hpp"
 #include "version.hpp"
 
 namespace anomstream::daemon {
+namespace {
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool starts_with_any(const std::string& key, std::initializer_list<std::string_view> prefixes) {
+  for (const auto prefix : prefixes) {
+    if (key.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+std::string json_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    append_json_string(out, items[i]);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
 PipelineSettings pipeline_settings(const DaemonConfig& c) {
   PipelineSettings s;
   s.normalizer = c.pipeline.normalizer;
@@ -24,41 +48,134 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
   return s;
 }
 
-Daemon::Daemon(DaemonConfig config, std::string config_source)
-    : config_(std::move(config)), config_source_(std::move(config_source)) {}
+std::expected<AdmissionPolicy, std::string> admission_policy(const DaemonConfig& c) {
+  auto sampler = c.sampler.mode == "keyed" ? hotpath::UpdateSampler::keyed(c.sampler.rate)
+                                           : hotpath::UpdateSampler::every(static_cast<std::uint64_t>(c.sampler.every));
+  if (!sampler) return std::unexpected("hotpath.sampler: " + sampler.error().message());
+  auto rate_cap = hotpath::PrefixRateCap::disabled();
+  if (c.rate_cap.enabled) {
+    hotpath::PrefixRateCapConfig cap_config;
+    cap_config.cap_per_window = static_cast<std::uint64_t>(c.rate_cap.per_window);
+    cap_config.window = std::chrono::milliseconds(c.rate_cap.window_ms);
+    auto cap = hotpath::PrefixRateCap::create(cap_config);
+    if (!cap) return std::unexpected("hotpath.rate_cap: " + cap.error().message());
+    rate_cap = std::move(*cap);
+  }
+  return AdmissionPolicy{std::move(*sampler), std::move(rate_cap)};
+}
 
-Daemon::~Daemon() { stop(std::chrono::milliseconds(config_.shutdown_deadline_ms)); }
+Daemon::Daemon(LoadedConfig config, std::string config_path)
+    : config_(std::move(config.config)),
+      document_(std::move(config.document)),
+      config_path_(std::move(config_path)),
+      config_source_(config_path_.empty() ? "<built-in default.yaml>" : config_path_) {}
+
+Daemon::~Daemon() { stop(); }
 
 std::int64_t Daemon::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-bool Daemon::stop(std::chrono::milliseconds deadline) {
+void Daemon::audit(std::string_view kind, const std::string& payload) {
+  if (audit_ && audit_->append(now_ns(), kind, payload)) metrics_->audit_entries().Increment();
+}
+
+bool Daemon::stop() {
   if (stopped_) return true;
   stopped_ = true;
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  if (admission_) admission_->shut_down();
-  if (udp_) udp_->stop();
-  if (service_) service_->stop_watchers();
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + deadline);
-  // Destroying the admission drops the last senders: the queues close, and each worker
-  // drains what is left before its thread ends.
-  admission_.reset();
-  bool in_time = true;
-  for (auto& worker : workers_) {
-    auto joined = std::async(std::launch::async, [&worker] { worker->join(); });
-    if (joined.wait_until(until) != std::future_status::ready) in_time = false;
-    joined.wait();
+  draining_ = true;
+  ready_ = false;
+  if (server_ && server_->GetHealthCheckService() != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
   }
+  const std::int64_t deadline = steady_ns() + config_.shutdown_deadline_ms * 1'000'000;
+  // New observations are refused (counted, told to the client); the queues close, and
+  // each worker drains its queue until the deadline, then writes its final snapshot.
+  if (admission_) {
+    admission_->shut_down();
+    admission_->close_queues();
+  }
+  for (auto& worker : workers_) worker->set_drain_deadline(deadline);
+  for (auto& worker : workers_) worker->join();
+  const bool in_time = steady_ns() <= deadline;
+  if (store_) store_->flush();
   if (hub_) {
-    if (audit_) {
-      const std::string payload = "{\"event\":\"stop\",\"alerts\":" + std::to_string(hub_->published()) + "}";
-      if (audit_->append(now_ns(), "stop", payload)) metrics_->audit_entries().Increment();
-    }
+    audit("stop", "{\"event\":\"stop\",\"alerts\":" + std::to_string(hub_->published()) + "}");
+    // Closing the subscriptions lets each WatchAlerts stream deliver what it holds, then end.
     hub_->flush(true);
   }
+  if (udp_) udp_->stop();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (service_) service_->stop_watchers();
   return in_time;
+}
+
+ReloadResult Daemon::reload() {
+  ReloadResult result;
+  auto loaded = config_path_.empty() ? load_config_document("", config_source_)
+                                     : load_config_document_file(config_path_);
+  if (!loaded) {
+    result.message = loaded.error().message();
+    while (!result.message.empty() && result.message.back() == '\n') result.message.pop_back();
+    metrics_->config_reloads(false).Increment();
+    std::string payload = "{\"event\":\"config_reload\",\"result\":\"error\",\"error\":";
+    append_json_string(payload, result.message);
+    audit("config_reload", payload + "}");
+    return result;
+  }
+  std::vector<std::string> applied;
+  for (const auto& change : changed_keys(document_, loaded->document)) {
+    (change.live ? applied : result.restart_keys).push_back(change.path);
+  }
+  DaemonConfig next = std::move(loaded->config);
+  YAML::Node document = std::move(loaded->document);
+  keep_keys(result.restart_keys, document_, document, next);
+
+  const auto changed = [&](std::initializer_list<std::string_view> prefixes) {
+    for (const auto& key : applied) {
+      if (starts_with_any(key, prefixes)) return true;
+    }
+    return false;
+  };
+  if (changed({"hotpath."})) {
+    auto policy = admission_policy(next);
+    if (!policy) {
+      result.message = policy.error();
+      metrics_->config_reloads(false).Increment();
+      return result;
+    }
+    admission_->replace_policy(std::move(*policy));
+  }
+  if (changed({"pipeline."})) settings_->replace(pipeline_settings(next));
+  if (changed({"logging."})) spdlog::set_level(spdlog::level::from_str(next.log_level));
+  // SIGHUP is also logrotate's signal: the sinks reopen whether or not their path changed.
+  if (!hub_->reopen(next.json_lines)) {
+    spdlog::error("event=sink_reopen_failed path=\"{}\"", next.json_lines);
+  }
+  config_ = std::move(next);
+  document_ = std::move(document);
+  result.ok = true;
+  result.message = applied.empty() ? "nothing to apply" : "applied " + std::to_string(applied.size()) + " keys";
+  metrics_->config_reloads(true).Increment();
+  audit("config_reload", "{\"event\":\"config_reload\",\"result\":\"ok\",\"applied\":" + json_list(applied) +
+                             ",\"restart_required\":" + json_list(result.restart_keys) + "}");
+  return result;
+}
+
+bool Daemon::workers_alive(std::chrono::nanoseconds window) const {
+  const std::int64_t now = steady_ns();
+  for (const auto& worker : workers_) {
+    if (now - worker->heartbeat_ns() > window.count()) return false;
+  }
+  return !workers_.empty();
+}
+
+std::string Daemon::not_ready_reason() const {
+  if (draining_) return "draining";
+  if (!ready_) return "starting";
+  if (store_ && !store_->healthy()) return "state.dir: the last state file could not be written";
+  return {};
 }
 
 void Daemon::fill_status(v1::StatusReply& reply) const {
@@ -91,15 +208,12 @@ bool Daemon::handle_feedback(const v1::Feedback& feedback) {
   const auto [ptr, ec] = std::from_chars(first, id.data() + id.size(), sequence);
   const bool known = ec == std::errc() && ptr == id.data() + id.size() && sequence >= 1 &&
                      sequence <= hub_->published();
-  if (audit_) {
-    std::string payload = "{\"alert_id\":";
-    append_json_string(payload, id);
-    payload += ",\"verdict\":\"" + v1::Verdict_Name(feedback.verdict()) + "\",\"known\":" +
-               (known ? "true" : "false") + ",\"note\":";
-    append_json_string(payload, feedback.note());
-    payload += "}";
-    if (audit_->append(now_ns(), "feedback", payload)) metrics_->audit_entries().Increment();
-  }
+  std::string payload = "{\"alert_id\":";
+  append_json_string(payload, id);
+  payload += ",\"verdict\":\"" + v1::Verdict_Name(feedback.verdict()) + "\",\"known\":" +
+             (known ? "true" : "false") + ",\"note\":";
+  append_json_string(payload, feedback.note());
+  audit("feedback", payload + "}");
   spdlog::info("event=feedback alert_id={} verdict={} known={}", id, v1::Verdict_Name(feedback.verdict()), known);
   return known;
 }

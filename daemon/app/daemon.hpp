@@ -1,9 +1,12 @@
 #pragma once
-// anomstreamd assembled: metrics exposer, audit log, alert hub, per-worker bounded
-// queues and worker threads, admission, the gRPC server and the UDP listener.
-// start() runs named steps in dependency order (daemon_start.cpp); stop() drains in
-// reverse: refuse new input, stop the transports, close the queues, let the workers
-// drain them, flush the sinks and the audit log.
+// anomstreamd assembled: HTTP endpoint (metrics, health), state store, audit log, alert hub, per-worker
+// bounded queues and worker threads, admission, the gRPC server and the UDP listener.
+// start() runs named steps in dependency order (daemon_start.cpp). stop() refuses new
+// input, closes the queues, lets the workers drain them until the deadline (what is
+// still queued then is counted as dropped, reason shutdown) and write their final
+// snapshots, delivers the drained alerts to every subscriber before ending its stream,
+// then stops the transports and flushes the state store, the sinks and the audit log.
+// reload() re-reads the configuration file and applies what can change live.
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +22,8 @@
 #include "ingest/grpc_service.hpp"
 #include "ingest/udp_listener.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "metrics/http_endpoint.hpp"
+#include "persist/state_store.hpp"
 #include "sink/alert_hub.hpp"
 #include "worker/worker.hpp"
 
@@ -30,21 +35,37 @@ struct BoundPorts {
   std::uint16_t metrics = 0;
 };
 
+struct ReloadResult {
+  bool ok = false;
+  std::string message;                    // the error, or what was applied
+  std::vector<std::string> restart_keys;  // changed keys that take effect at the next start
+};
+
 class Daemon {
  public:
-  Daemon(DaemonConfig config, std::string config_source);
+  // `config_path` is the file a reload re-reads (empty: the built-in defaults).
+  Daemon(LoadedConfig config, std::string config_path);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
   std::expected<BoundPorts, std::string> start();
-  // Drains and flushes; returns false if the deadline passed first.
-  bool stop(std::chrono::milliseconds deadline);
+  // Drains (until the configured deadline), snapshots and flushes; false if the drain
+  // ran out of time.
+  bool stop();
+  // Re-reads and validates the configuration; an invalid one changes nothing.
+  ReloadResult reload();
+  // Whether every worker's loop turned within `window` (what the watchdog reports).
+  [[nodiscard]] bool workers_alive(std::chrono::nanoseconds window) const;
+  // Why the daemon is not ready (empty when it is): starting, draining, the audit log or
+  // the state store failing to write.
+  [[nodiscard]] std::string not_ready_reason() const;
 
  private:
   using StepResult = std::expected<void, std::string>;
   // The start steps, in order (daemon_start.cpp).
   StepResult serve_metrics();
+  StepResult open_state();
   StepResult open_audit();
   StepResult open_sinks();
   StepResult build_admission();
@@ -54,24 +75,33 @@ class Daemon {
 
   void fill_status(v1::StatusReply& reply) const;
   bool handle_feedback(const v1::Feedback& feedback);
+  void audit(std::string_view kind, const std::string& payload);
   std::int64_t now_ns() const;
 
   DaemonConfig config_;
+  YAML::Node document_;
+  std::string config_path_;
   std::string config_source_;
   std::int64_t started_ns_ = 0;
   BoundPorts ports_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
   std::unique_ptr<DaemonMetrics> metrics_;
+  std::unique_ptr<StateStore> store_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<AlertHub> hub_;
+  std::unique_ptr<LiveSettings> settings_;
   std::unique_ptr<Admission> admission_;
   std::vector<hotpath::Receiver<WorkItem>> receivers_;  // until the workers take them
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<GrpcIngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UdpListener> udp_;
+  std::unique_ptr<HttpEndpoint> http_;  // last: it answers /readyz until the daemon is gone
   bool stopped_ = false;
 };
 
 PipelineSettings pipeline_settings(const DaemonConfig& config);
+std::expected<AdmissionPolicy, std::string> admission_policy(const DaemonConfig& config);
 
 }  // namespace anomstream::daemon

@@ -27,6 +27,7 @@ std::expected<BoundPorts, std::string> Daemon::start() {
   };
   static constexpr std::array STEPS{
       Step{"serve_metrics", &Daemon::serve_metrics},
+      Step{"open_state", &Daemon::open_state},
       Step{"open_audit", &Daemon::open_audit},
       Step{"open_sinks", &Daemon::open_sinks},
       Step{"build_admission", &Daemon::build_admission},
@@ -40,31 +41,40 @@ std::expected<BoundPorts, std::string> Daemon::start() {
     }
     spdlog::debug("event=start_step step={}", step.name);
   }
+  ready_ = true;
   return ports_;
 }
 
 Daemon::StepResult Daemon::serve_metrics() {
   metrics_ = std::make_unique<DaemonMetrics>(static_cast<std::size_t>(config_.worker_count));
-  try {
-    const int port = metrics_->serve(config_.metrics_listen.host, config_.metrics_listen.port);
-    if (port < 0) return std::unexpected("server.metrics.listen: the exposer did not bind");
-    ports_.metrics = static_cast<std::uint16_t>(port);
-  } catch (const std::exception& e) {
-    return std::unexpected("server.metrics.listen: cannot listen on " +
-                           host_port(config_.metrics_listen.host, config_.metrics_listen.port) + ": " + e.what());
-  }
+  auto http = HttpEndpoint::start(config_.metrics_listen.host, config_.metrics_listen.port,
+                                  {.metrics = [this] { return metrics_->text(); },
+                                   .not_ready = [this] { return not_ready_reason(); }});
+  if (!http) return std::unexpected("server.metrics.listen: " + http.error());
+  http_ = std::move(*http);
+  ports_.metrics = http_->port();
+  return {};
+}
+
+Daemon::StepResult Daemon::open_state() {
+  if (config_.state.dir.empty()) return {};
+  auto store = StateStore::open({.dir = config_.state.dir}, *metrics_->registry());
+  if (!store) return std::unexpected(store.error());
+  store_ = std::move(*store);
+  spdlog::info("event=state_dir path=\"{}\" snapshot_interval_s={}", config_.state.dir,
+               config_.state.snapshot_interval_s);
   return {};
 }
 
 Daemon::StepResult Daemon::open_audit() {
   if (config_.audit.path.empty()) return {};
-  auto audit = AuditLog::open({config_.audit.path, config_.audit.key_file, config_.audit.key_env});
-  if (!audit) return std::unexpected(audit.error());
-  audit_ = std::move(*audit);
+  auto opened = AuditLog::open({config_.audit.path, config_.audit.key_file, config_.audit.key_env});
+  if (!opened) return std::unexpected(opened.error());
+  audit_ = std::move(*opened);
   std::string payload = "{\"event\":\"config_load\",\"source\":";
   append_json_string(payload, config_source_);
   payload += ",\"version\":\"" + std::string(VERSION) + "\"}";
-  if (audit_->append(now_ns(), "config_load", payload)) metrics_->audit_entries().Increment();
+  audit("config_load", payload);
   return {};
 }
 
@@ -76,19 +86,8 @@ Daemon::StepResult Daemon::open_sinks() {
 
 Daemon::StepResult Daemon::build_admission() {
   const auto workers = static_cast<std::size_t>(config_.worker_count);
-  auto sampler = config_.sampler.mode == "keyed"
-                     ? hotpath::UpdateSampler::keyed(config_.sampler.rate)
-                     : hotpath::UpdateSampler::every(static_cast<std::uint64_t>(config_.sampler.every));
-  if (!sampler) return std::unexpected("hotpath.sampler: " + sampler.error().message());
-  auto rate_cap = hotpath::PrefixRateCap::disabled();
-  if (config_.rate_cap.enabled) {
-    hotpath::PrefixRateCapConfig cap_config;
-    cap_config.cap_per_window = static_cast<std::uint64_t>(config_.rate_cap.per_window);
-    cap_config.window = std::chrono::milliseconds(config_.rate_cap.window_ms);
-    auto cap = hotpath::PrefixRateCap::create(cap_config);
-    if (!cap) return std::unexpected("hotpath.rate_cap: " + cap.error().message());
-    rate_cap = std::move(*cap);
-  }
+  auto policy = admission_policy(config_);
+  if (!policy) return std::unexpected(policy.error());
   std::vector<hotpath::Sender<WorkItem>> senders;
   for (std::size_t w = 0; w < workers; ++w) {
     auto channel = hotpath::try_update_channel<WorkItem>(static_cast<std::size_t>(config_.queue_capacity));
@@ -100,23 +99,26 @@ Daemon::StepResult Daemon::build_admission() {
   limits.max_dimension = static_cast<std::size_t>(config_.max_dimension);
   limits.fixed_dimension = static_cast<std::size_t>(config_.pipeline.dimension);
   limits.max_streams = static_cast<std::size_t>(config_.max_streams);
-  admission_ = std::make_unique<Admission>(limits, *metrics_, std::move(senders), std::move(*sampler),
-                                           std::move(rate_cap));
+  admission_ = std::make_unique<Admission>(limits, *metrics_, std::move(senders), std::move(*policy));
   return {};
 }
 
 Daemon::StepResult Daemon::start_workers() {
   const auto workers = static_cast<std::size_t>(config_.worker_count);
-  const auto settings = pipeline_settings(config_);
-  forest::TenantForestPoolConfig pool;
-  pool.max_forests = std::max<std::size_t>(1, static_cast<std::size_t>(config_.max_tenants) / workers);
-  pool.max_bytes = static_cast<std::size_t>(config_.max_tenant_bytes) / workers;
-  if (auto valid = forest::validate_pool_config(pool); !valid) {
+  settings_ = std::make_unique<LiveSettings>(pipeline_settings(config_));
+  WorkerContext context;
+  context.settings = settings_.get();
+  context.pool.max_forests = std::max<std::size_t>(1, static_cast<std::size_t>(config_.max_tenants) / workers);
+  context.pool.max_bytes = static_cast<std::size_t>(config_.max_tenant_bytes) / workers;
+  if (auto valid = forest::validate_pool_config(context.pool); !valid) {
     return std::unexpected("tenants: " + valid.error().message());
   }
+  context.store = store_.get();
+  context.fingerprint = model_fingerprint(settings_->get());
+  context.snapshot_interval = std::chrono::seconds(config_.state.snapshot_interval_s);
   for (std::size_t w = 0; w < workers; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, std::move(receivers_[w]), admission_->enqueued(w), settings,
-                                                pool, *hub_, *metrics_));
+    workers_.push_back(
+        std::make_unique<Worker>(w, std::move(receivers_[w]), admission_->enqueued(w), context, *hub_, *metrics_));
     workers_.back()->start();
   }
   receivers_.clear();
@@ -128,6 +130,7 @@ Daemon::StepResult Daemon::start_grpc() {
       *admission_, *hub_, static_cast<std::size_t>(config_.max_batch),
       [this](v1::StatusReply& reply) { fill_status(reply); },
       [this](const v1::Feedback& feedback) { return handle_feedback(feedback); });
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(host_port(config_.grpc.listen.host, config_.grpc.listen.port),
@@ -140,6 +143,7 @@ Daemon::StepResult Daemon::start_grpc() {
                            host_port(config_.grpc.listen.host, config_.grpc.listen.port));
   }
   ports_.grpc = static_cast<std::uint16_t>(grpc_port);
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(true);
   return {};
 }
 

@@ -72,6 +72,13 @@ std::string ConfigErrors::message() const {
 
 std::expected<DaemonConfig, ConfigErrors> load_config(std::string_view text,
                                                       std::string_view source) {
+  auto loaded = load_config_document(text, source);
+  if (!loaded) return std::unexpected(loaded.error());
+  return std::move(loaded->config);
+}
+
+std::expected<LoadedConfig, ConfigErrors> load_config_document(std::string_view text,
+                                                               std::string_view source) {
   auto defaults = parse_and_validate(DEFAULT_CONFIG_YAML, "<built-in default.yaml>");
   if (!defaults) {
     return std::unexpected(defaults.error());
@@ -86,12 +93,13 @@ std::expected<DaemonConfig, ConfigErrors> load_config(std::string_view text,
   if (!errors.problems.empty()) {
     return std::unexpected(errors);
   }
-  DaemonConfig config;
-  assign(merged, config_schema(), config);
-  return config;
+  LoadedConfig loaded;
+  assign(merged, config_schema(), loaded.config);
+  loaded.document = merged;
+  return loaded;
 }
 
-std::expected<DaemonConfig, ConfigErrors> load_config_file(const std::string& path) {
+std::expected<LoadedConfig, ConfigErrors> load_config_document_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return std::unexpected(ConfigErrors{path, {ConfigProblem{"", 0, 0, "a readable file",
@@ -99,7 +107,33 @@ std::expected<DaemonConfig, ConfigErrors> load_config_file(const std::string& pa
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  return load_config(buffer.str(), path);
+  return load_config_document(buffer.str(), path);
+}
+
+std::expected<DaemonConfig, ConfigErrors> load_config_file(const std::string& path) {
+  auto loaded = load_config_document_file(path);
+  if (!loaded) return std::unexpected(loaded.error());
+  return std::move(loaded->config);
+}
+
+namespace {
+void compare(const YAML::Node& a, const YAML::Node& b, const Field& schema, const std::string& prefix,
+             std::vector<ChangedKey>& out) {
+  for (const auto& child : schema.children) {
+    const std::string path = prefix.empty() ? child.name : prefix + "." + child.name;
+    if (child.kind == FieldKind::map) {
+      compare(a[child.name], b[child.name], child, path, out);
+    } else if (YAML::Dump(a[child.name]) != YAML::Dump(b[child.name])) {
+      out.push_back({path, child.live});
+    }
+  }
+}
+}  // namespace
+
+std::vector<ChangedKey> changed_keys(const YAML::Node& before, const YAML::Node& after) {
+  std::vector<ChangedKey> out;
+  compare(before, after, config_schema(), "", out);
+  return out;
 }
 
 DaemonConfig default_config() {
@@ -108,6 +142,50 @@ DaemonConfig default_config() {
     throw std::logic_error("built-in default.yaml is invalid: " + config.error().message());
   }
   return *config;
+}
+
+namespace {
+// The schema entry of a dotted path, or nullptr.
+const Field* find_field(const std::string& path) {
+  const Field* field = &config_schema();
+  std::size_t start = 0;
+  while (field != nullptr && start <= path.size()) {
+    const std::size_t dot = path.find('.', start);
+    const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const Field* next = nullptr;
+    for (const auto& child : field->children) {
+      if (child.name == name) next = &child;
+    }
+    field = next;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return field;
+}
+
+// The node at a dotted path (created on the way in `root` when absent).
+YAML::Node node_at(YAML::Node root, const std::string& path) {
+  YAML::Node node = root;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = path.find('.', start);
+    const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    node.reset(node[name]);
+    if (dot == std::string::npos) return node;
+    start = dot + 1;
+  }
+}
+}  // namespace
+
+void keep_keys(const std::vector<std::string>& keys, const YAML::Node& from, YAML::Node& document,
+               DaemonConfig& config) {
+  for (const auto& key : keys) {
+    const Field* field = find_field(key);
+    if (field == nullptr || !field->assign) continue;
+    const YAML::Node value = YAML::Clone(node_at(YAML::Clone(from), key));
+    node_at(document, key) = value;
+    field->assign(value, config);
+  }
 }
 
 }  // namespace anomstream::daemon

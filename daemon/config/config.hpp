@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "config/daemon_config.hpp"
 #include "config/schema.hpp"
 
@@ -23,9 +25,31 @@ struct ConfigErrors {
   [[nodiscard]] std::string message() const;  // one line per problem
 };
 
+// A loaded configuration and the merged document it came from (defaults with the user's
+// file laid over them), which a reload compares key by key.
+struct LoadedConfig {
+  DaemonConfig config;
+  YAML::Node document;
+};
+
 // Parses `text` (named `source` in messages), validates it, lays it over the defaults.
 std::expected<DaemonConfig, ConfigErrors> load_config(std::string_view text,
                                                       std::string_view source);
+std::expected<LoadedConfig, ConfigErrors> load_config_document(std::string_view text, std::string_view source);
+std::expected<LoadedConfig, ConfigErrors> load_config_document_file(const std::string& path);
+
+// The keys whose values differ between two merged documents, with whether a reload
+// applies each live (Field::live).
+struct ChangedKey {
+  std::string path;
+  bool live = false;
+};
+std::vector<ChangedKey> changed_keys(const YAML::Node& before, const YAML::Node& after);
+
+// Puts the values of `keys` (dotted paths) from `from` back into `document` and `config`:
+// a reload keeps the running value of a key that needs a restart.
+void keep_keys(const std::vector<std::string>& keys, const YAML::Node& from, YAML::Node& document,
+               DaemonConfig& config);
 
 // Reads and loads a file; an unreadable file is reported as a problem too.
 std::expected<DaemonConfig, ConfigErrors> load_config_file(const std::string& path);

@@ -64,6 +64,10 @@ struct DaemonConfig {
     std::string key_file;
     std::string key_env;
   } audit;
+  struct State {
+    std::string dir;
+    std::int64_t snapshot_interval_s = 0;
+  } state;
 };
 
 }  // namespace anomstream::daemon

@@ -105,7 +105,7 @@ Field build_schema() {
                       at<&C::udp, &C::Udp::max_datagram_bytes>),
           }),
           map("metrics", {
-              endpoint("listen", "Prometheus exposer address, host:port", at<&C::metrics_listen>),
+              endpoint("listen", "HTTP address for /metrics, /healthz and /readyz, host:port", at<&C::metrics_listen>),
           }),
       }),
       map("ingest", {
@@ -184,6 +184,12 @@ Field build_schema() {
           string("path", "audit log file; empty disables the audit log", at<&C::audit, &C::Audit::path>),
           string("key_file", "file holding the HMAC-SHA256 key", at<&C::audit, &C::Audit::key_file>),
           string("key_env", "environment variable holding the HMAC-SHA256 key", at<&C::audit, &C::Audit::key_env>),
+      }),
+      map("state", {
+          string("dir", "tenant state files (models survive restarts); empty: not persisted",
+                 at<&C::state, &C::State::dir>),
+          integer("snapshot_interval_s", 1, 86400, "each changed tenant's state is written this often",
+                  at<&C::state, &C::State::snapshot_interval_s>),
       }),
   });
 }

@@ -56,7 +56,7 @@ void PrometheusIngestSink::record(const hotpath::CounterArray& deltas) noexcept 
   add(metrics_.accepted(), deltas[static_cast<std::size_t>(IngestCounter::accepted)]);
   add(metrics_.sampled_out(), deltas[static_cast<std::size_t>(IngestCounter::sampled_out)]);
   add(metrics_.rate_capped(), deltas[static_cast<std::size_t>(IngestCounter::rate_capped)]);
-  add(metrics_.dropped_queue_full(), deltas[static_cast<std::size_t>(IngestCounter::dropped_queue_full)]);
+  add(metrics_.dropped(DropReason::queue_full), deltas[static_cast<std::size_t>(IngestCounter::dropped_queue_full)]);
   for (std::size_t r = 0; r < REJECT_REASON_COUNT; ++r) {
     add(metrics_.rejected(static_cast<RejectReason>(r)),
         deltas[static_cast<std::size_t>(IngestCounter::rejected_first) + r]);
@@ -75,17 +75,26 @@ std::uint32_t StreamDimensions::establish(std::uint64_t stream_key, std::uint32_
 }
 
 Admission::Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
-                     std::vector<hotpath::Sender<WorkItem>> senders, hotpath::UpdateSampler sampler,
-                     hotpath::PrefixRateCap rate_cap)
+                     std::vector<hotpath::Sender<WorkItem>> senders, AdmissionPolicy policy)
     : limits_(limits),
       metrics_(metrics),
       sink_(metrics),
       senders_(std::move(senders)),
-      sampler_(std::move(sampler)),
-      rate_cap_(std::move(rate_cap)),
       dimensions_(limits.max_streams),
       shard_key_(random_key()),
-      enqueued_(std::make_unique<std::atomic<std::uint64_t>[]>(senders_.size())) {}
+      enqueued_(std::make_unique<std::atomic<std::uint64_t>[]>(senders_.size())) {
+  replace_policy(std::move(policy));
+}
+
+void Admission::replace_policy(AdmissionPolicy policy) {
+  std::lock_guard lock(policy_mutex_);
+  policies_.push_back(std::make_unique<AdmissionPolicy>(std::move(policy)));
+  policy_.store(policies_.back().get(), std::memory_order_release);
+}
+
+void Admission::close_queues() {
+  for (auto& sender : senders_) sender.close();
+}
 
 std::size_t Admission::worker_of(std::string_view tenant) const {
   return siphash24(shard_key_, tenant) % senders_.size();
@@ -150,14 +159,16 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
                       std::to_string(expected) + " (got " + std::to_string(dim) + ")",
                   index, tally, batcher);
   }
-  if (!rate_cap_.allow(std::string_view(o.tenant()), hotpath::monotonic_now_ns())) {
+  AdmissionPolicy& policy = *policy_.load(std::memory_order_acquire);
+  if (!policy.rate_cap.allow(std::string_view(o.tenant()), hotpath::monotonic_now_ns())) {
     ++tally.rate_capped;
     batcher.add(counter(IngestCounter::rate_capped));
     return;
   }
   WorkItem item;
-  item.update = o.flow_key().empty() ? sampler_.should_update(std::string_view(o.tenant() + '/' + o.stream()))
-                                     : sampler_.should_update(std::string_view(o.flow_key()));
+  item.update = o.flow_key().empty()
+                    ? policy.sampler.should_update(std::string_view(o.tenant() + '/' + o.stream()))
+                    : policy.sampler.should_update(std::string_view(o.flow_key()));
   item.received_steady_ns = steady_ns();
   item.received_ns = wall_ns();
   item.timestamp_ns = o.timestamp_ns();

@@ -69,6 +69,13 @@ class StreamDimensions {
   std::unique_ptr<Shard[]> shards_;
 };
 
+// What decides, per accepted observation, whether it updates the model and whether its
+// tenant bucket is over its rate; replaced as a whole on reload.
+struct AdmissionPolicy {
+  hotpath::UpdateSampler sampler;
+  hotpath::PrefixRateCap rate_cap;
+};
+
 struct AdmissionLimits {
   std::size_t max_dimension = 1024;
   std::size_t fixed_dimension = 0;  // 0: learned per stream
@@ -78,8 +85,7 @@ struct AdmissionLimits {
 class Admission {
  public:
   Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
-            std::vector<hotpath::Sender<WorkItem>> senders, hotpath::UpdateSampler sampler,
-            hotpath::PrefixRateCap rate_cap);
+            std::vector<hotpath::Sender<WorkItem>> senders, AdmissionPolicy policy);
 
   // One call's batcher: counts reach Prometheus every METRICS_BATCH_SIZE operations and
   // when the call ends (the batcher's destructor flushes).
@@ -92,9 +98,15 @@ class Admission {
   void reject_undecoded(Transport transport, RejectReason reason, std::string detail,
                         std::uint64_t index, IngestTally& tally, hotpath::MetricsBatcher& batcher);
 
-  // After this every observation is rejected with `shutting_down`. The queues close when
-  // the Admission is destroyed (its senders are the last), once no transport calls it.
+  // After this every observation is rejected with `shutting_down`.
   void shut_down();
+  // Closes the worker queues (the workers drain what was sent, then stop). Safe while
+  // transports still call admit(): a send to a closed queue is rejected as shutting_down.
+  void close_queues();
+  // Installs a new sampler and rate cap (reload). Thread-safe against admit(): calls
+  // already running finish with the old policy, which is kept until the Admission is
+  // destroyed (one small object per reload).
+  void replace_policy(AdmissionPolicy policy);
   [[nodiscard]] std::size_t worker_of(std::string_view tenant) const;
   // Observations sent to worker `w` so far.
   [[nodiscard]] const std::atomic<std::uint64_t>& enqueued(std::size_t w) const { return enqueued_[w]; }
@@ -108,8 +120,9 @@ class Admission {
   DaemonMetrics& metrics_;
   PrometheusIngestSink sink_;
   std::vector<hotpath::Sender<WorkItem>> senders_;
-  hotpath::UpdateSampler sampler_;
-  hotpath::PrefixRateCap rate_cap_;
+  std::vector<std::unique_ptr<AdmissionPolicy>> policies_;  // every policy installed; the last is current
+  std::atomic<AdmissionPolicy*> policy_{nullptr};
+  std::mutex policy_mutex_;
   StreamDimensions dimensions_;
   SipKey shard_key_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> enqueued_;

@@ -1,6 +1,9 @@
 #include "metrics/daemon_metrics.hpp"
 
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
+#include <sstream>
 
 namespace anomstream::daemon {
 
@@ -52,11 +55,13 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                       .Help("Observations refused by the per-prefix rate cap")
                       .Register(*registry_)
                       .Add({});
-  dropped_ = &prometheus::BuildCounter()
-                  .Name("anomstream_ingest_observations_dropped_total")
-                  .Help("Observations dropped because a worker queue was full")
-                  .Register(*registry_)
-                  .Add({});
+  auto& dropped = prometheus::BuildCounter()
+                      .Name("anomstream_ingest_observations_dropped_total")
+                      .Help("Accepted observations dropped before scoring: a full worker queue, or still queued "
+                            "when the stop's drain deadline passed")
+                      .Register(*registry_);
+  dropped_[static_cast<std::size_t>(DropReason::queue_full)] = &dropped.Add({{"reason", "queue_full"}});
+  dropped_[static_cast<std::size_t>(DropReason::shutdown)] = &dropped.Add({{"reason", "shutdown"}});
   scored_ = &prometheus::BuildCounter()
                  .Name("anomstream_worker_observations_scored_total")
                  .Help("Observations scored by the workers")
@@ -113,6 +118,21 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                         .Help("Alerts not delivered to a WatchAlerts subscriber whose queue was full")
                         .Register(*registry_)
                         .Add({});
+  auto& pass = prometheus::BuildGauge()
+                   .Name("anomstream_state_snapshot_pass_seconds")
+                   .Help("Seconds each worker spent encoding state snapshots during its last snapshot "
+                         "interval (or its final snapshot at stop)")
+                   .Register(*registry_);
+  for (std::size_t w = 0; w < workers; ++w) {
+    state_pass_seconds_.push_back(&pass.Add({{"worker", std::to_string(w)}}));
+  }
+  auto& reloads = prometheus::BuildCounter()
+                      .Name("anomstream_config_reloads_total")
+                      .Help("Configuration reloads (SIGHUP), by result: ok, or error (the running "
+                            "configuration is kept)")
+                      .Register(*registry_);
+  config_reloads_[0] = &reloads.Add({{"result", "ok"}});
+  config_reloads_[1] = &reloads.Add({{"result", "error"}});
   sink_errors_ = &prometheus::BuildCounter()
                       .Name("anomstream_sink_write_errors_total")
                       .Help("Failed writes to the JSON-lines alert sink or the audit log")
@@ -139,13 +159,10 @@ void WorkerMetricsBatch::flush() {
   pending_ = 0;
 }
 
-int DaemonMetrics::serve(const std::string& host, std::uint16_t port) {
-  const std::string address =
-      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
-  exposer_->RegisterCollectable(registry_);
-  const auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? -1 : ports.front();
+std::string DaemonMetrics::text() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return std::move(out).str();
 }
 
 }  // namespace anomstream::daemon

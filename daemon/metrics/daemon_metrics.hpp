@@ -1,16 +1,15 @@
 #pragma once
-// The daemon's Prometheus metrics: one registry, served by the exposer on
+// The daemon's Prometheus metrics: one registry, served by the HTTP endpoint (http_endpoint.hpp) on
 // server.metrics.listen. Names follow anomstream_<subsystem>_<what>_<unit>, counters end
 // in _total, labels are low-cardinality (transport, reason, severity, worker index —
 // bounded by workers.count). See docs/operations.md for the list.
 //
 // Accounting identity, exact whenever the queues are idle:
 //   sum(received_total) = scored_total + rate_capped_total + sum(rejected_total)
-//                         + dropped_total
+//                         + sum(dropped_total)
 // (sampled_out_total counts scored observations that did not update the model).
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -43,6 +42,13 @@ enum class RejectReason : std::uint8_t {
 inline constexpr std::size_t REJECT_REASON_COUNT = 11;
 std::string_view to_string(RejectReason reason) noexcept;
 
+// Why an accepted observation was dropped before scoring (the `reason` label).
+enum class DropReason : std::uint8_t {
+  queue_full,  // its worker's queue was full
+  shutdown,    // still queued when the stop's drain deadline passed
+};
+inline constexpr std::size_t DROP_REASON_COUNT = 2;
+
 inline constexpr std::size_t SEVERITY_COUNT = 5;  // none..critical; none never alerts
 
 // Upper bounds (seconds) of the scoring-latency histogram's buckets.
@@ -55,15 +61,15 @@ class DaemonMetrics {
  public:
   explicit DaemonMetrics(std::size_t workers);
 
-  // Starts serving /metrics; returns the bound port (for port 0 in the config).
-  int serve(const std::string& host, std::uint16_t port);
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  // The registry in the Prometheus text format (what GET /metrics returns).
+  [[nodiscard]] std::string text() const;
 
   prometheus::Counter& received(Transport t) { return *received_[static_cast<std::size_t>(t)]; }
   prometheus::Counter& rejected(RejectReason r) { return *rejected_[static_cast<std::size_t>(r)]; }
   prometheus::Counter& accepted() { return *accepted_; }
   prometheus::Counter& rate_capped() { return *rate_capped_; }
-  prometheus::Counter& dropped_queue_full() { return *dropped_; }
+  prometheus::Counter& dropped(DropReason r) { return *dropped_[static_cast<std::size_t>(r)]; }
   prometheus::Counter& scored() { return *scored_; }
   prometheus::Counter& sampled_out() { return *sampled_out_; }
   prometheus::Gauge& queue_depth(std::size_t worker) { return *queue_depth_[worker]; }
@@ -75,15 +81,16 @@ class DaemonMetrics {
   prometheus::Counter& audit_entries() { return *audit_entries_; }
   prometheus::Counter& watch_dropped() { return *watch_dropped_; }
   prometheus::Counter& sink_errors() { return *sink_errors_; }
+  prometheus::Gauge& state_pass_seconds(std::size_t worker) { return *state_pass_seconds_[worker]; }
+  prometheus::Counter& config_reloads(bool ok) { return *config_reloads_[ok ? 0 : 1]; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
   std::array<prometheus::Counter*, TRANSPORT_COUNT> received_{};
   std::array<prometheus::Counter*, REJECT_REASON_COUNT> rejected_{};
   prometheus::Counter* accepted_ = nullptr;
   prometheus::Counter* rate_capped_ = nullptr;
-  prometheus::Counter* dropped_ = nullptr;
+  std::array<prometheus::Counter*, DROP_REASON_COUNT> dropped_{};
   prometheus::Counter* scored_ = nullptr;
   prometheus::Counter* sampled_out_ = nullptr;
   std::vector<prometheus::Gauge*> queue_depth_;
@@ -95,6 +102,8 @@ class DaemonMetrics {
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;
   prometheus::Counter* sink_errors_ = nullptr;
+  std::vector<prometheus::Gauge*> state_pass_seconds_;
+  std::array<prometheus::Counter*, 2> config_reloads_{};
 };
 
 // A worker's scored count and latency observations, batched so the shared Prometheus

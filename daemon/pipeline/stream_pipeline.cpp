@@ -8,6 +8,7 @@
 #include "anomstream/forest/thresholded_forest.hpp"
 #include "anomstream/stats/normalizer.hpp"
 #include "anomstream/stats/severity_bands.hpp"
+#include "persist/snapshot_codec.hpp"
 
 namespace anomstream::daemon {
 namespace {
@@ -33,11 +34,29 @@ v1::Severity to_wire(stats::Severity s) {
   }
 }
 
+forest::AdaptiveThresholdConfig threshold_config(const PipelineSettings& settings) {
+  forest::AdaptiveThresholdConfig config;
+  config.z_factor = settings.z_factor;
+  config.upper_z_factor = 2 * settings.z_factor;
+  config.min_score = settings.min_score;
+  return config;
+}
+
+Result<stats::SeverityBands> severity_bands(const PipelineSettings& settings) {
+  if (settings.severity_thresholds.size() != 4) {
+    return fail(ErrorCode::invalid_config, "pipeline.severity_thresholds", "must hold 4 values");
+  }
+  const auto& t = settings.severity_thresholds;
+  return stats::SeverityBands::create({.low = t[0], .medium = t[1], .high = t[2], .critical = t[3]});
+}
+
 class ForestPipeline final : public StreamPipeline {
  public:
   ForestPipeline(const PipelineSettings& settings, stats::Normalizer<> normalizer, forest::ThresholdedForest forest,
-                 stats::SeverityBands bands, drift::MetaDriftDetector drift, std::size_t dimension)
-      : settings_(settings),
+                 stats::SeverityBands bands, drift::MetaDriftDetector drift, std::size_t dimension,
+                 std::uint64_t position = 0)
+      : position_(position),
+        settings_(settings),
         normalizer_(std::move(normalizer)),
         forest_(std::move(forest)),
         bands_(std::move(bands)),
@@ -53,6 +72,7 @@ class ForestPipeline final : public StreamPipeline {
     }
     if (auto s = normalizer_.transform(x, normalized_); !s) return std::unexpected(s.error());
     if (auto s = forest_.process(normalized_, item.update, descriptor_); !s) return std::unexpected(s.error());
+    ++position_;
     // Anomalies do not move the normaliser's statistics, or one scan of hundreds of
     // ports would widen the scale that the next scan is measured on.
     if (!descriptor_.anomalous) {
@@ -77,6 +97,31 @@ class ForestPipeline final : public StreamPipeline {
   [[nodiscard]] std::size_t memory_bytes() const override {
     return forest_.memory_bytes() + sizeof(*this) + normalized_.size() * sizeof(double) * 6;
   }
+
+  void snapshot(const std::string& stream, state::v1::StreamState& out) const override {
+    out.set_stream(stream);
+    out.set_dimension(static_cast<std::uint32_t>(normalized_.size()));
+    out.set_position(position_);
+    auto* state = out.mutable_forest();
+    to_proto(normalizer_.snapshot(), *state->mutable_normalizer());
+    to_proto(forest_.snapshot(), *state->mutable_forest());
+    to_proto(bands_.snapshot(), *state->mutable_severity());
+    to_proto(drift_.snapshot(), *state->mutable_meta_drift());
+  }
+
+  Status retune(const PipelineSettings& settings) override {
+    auto bands = severity_bands(settings);
+    if (!bands) return std::unexpected(bands.error());
+    if (auto s = forest_.retune(threshold_config(settings)); !s) return s;
+    bands_ = std::move(*bands);
+    settings_.z_factor = settings.z_factor;
+    settings_.min_score = settings.min_score;
+    settings_.severity_thresholds = settings.severity_thresholds;
+    settings_.top_features = settings.top_features;
+    return {};
+  }
+
+  [[nodiscard]] std::uint64_t position() const noexcept override { return position_; }
 
  private:
   v1::Alert make_alert(const WorkItem& item, stats::Severity severity) {
@@ -113,6 +158,7 @@ class ForestPipeline final : public StreamPipeline {
     return alert;
   }
 
+  std::uint64_t position_ = 0;
   PipelineSettings settings_;
   stats::Normalizer<> normalizer_;
   forest::ThresholdedForest forest_;
@@ -143,22 +189,60 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(const PipelineSet
       settings.time_decay > 0 ? settings.time_decay : forest::default_time_decay(settings.sample_size);
   config.forest.output_after =
       settings.output_after > 0 ? settings.output_after : forest::default_output_after(settings.sample_size);
-  config.threshold.z_factor = settings.z_factor;
-  config.threshold.upper_z_factor = 2 * settings.z_factor;
-  config.threshold.min_score = settings.min_score;
+  config.threshold = threshold_config(settings);
   auto forest = forest::ThresholdedForest::create(config);
   if (!forest) return std::unexpected(forest.error());
-
-  if (settings.severity_thresholds.size() != 4) {
-    return fail(ErrorCode::invalid_config, "pipeline.severity_thresholds", "must hold 4 values");
-  }
-  const auto& t = settings.severity_thresholds;
-  auto bands = stats::SeverityBands::create({.low = t[0], .medium = t[1], .high = t[2], .critical = t[3]});
+  auto bands = severity_bands(settings);
   if (!bands) return std::unexpected(bands.error());
   auto drift = drift::MetaDriftDetector::create({});
   if (!drift) return std::unexpected(drift.error());
   return std::make_unique<ForestPipeline>(settings, std::move(*normalizer), std::move(*forest),
                                           std::move(*bands), std::move(*drift), dimension);
+}
+
+Result<std::unique_ptr<StreamPipeline>> StreamPipeline::restore(const PipelineSettings& settings,
+                                                                const state::v1::StreamState& state) {
+  if (!state.has_forest()) return fail(ErrorCode::corrupt_snapshot, "stream.detector", "a forest pipeline");
+  const auto& f = state.forest();
+  auto normalizer_state = from_proto(f.normalizer());
+  if (!normalizer_state) return std::unexpected(normalizer_state.error());
+  auto normalizer = stats::Normalizer<>::restore(*normalizer_state);
+  if (!normalizer) return std::unexpected(normalizer.error());
+  auto forest_state = from_proto(f.forest());
+  if (!forest_state) return std::unexpected(forest_state.error());
+  auto forest = forest::ThresholdedForest::restore(*forest_state);
+  if (!forest) return std::unexpected(forest.error());
+  auto drift_state = from_proto(f.meta_drift());
+  if (!drift_state) return std::unexpected(drift_state.error());
+  auto drift = drift::MetaDriftDetector::restore(*drift_state);
+  if (!drift) return std::unexpected(drift.error());
+  const std::size_t dimension = state.dimension();
+  if (normalizer_state->mean.size() != dimension || forest_state->forest.config.dimension != dimension) {
+    return fail(ErrorCode::corrupt_snapshot, "stream.dimension",
+                "normaliser and forest must have the stream's dimension " + std::to_string(dimension));
+  }
+  if (forest->processed() != state.position()) {
+    return fail(ErrorCode::corrupt_snapshot, "stream.position", "must equal the observations the forest processed");
+  }
+  auto bands = severity_bands(settings);
+  if (!bands) return std::unexpected(bands.error());
+  auto pipeline = std::make_unique<ForestPipeline>(settings, std::move(*normalizer), std::move(*forest),
+                                                   std::move(*bands), std::move(*drift), dimension, state.position());
+  if (auto s = pipeline->retune(settings); !s) return std::unexpected(s.error());
+  return pipeline;
+}
+
+Fingerprint model_fingerprint(const PipelineSettings& s) {
+  const std::size_t output_after =
+      s.output_after > 0 ? s.output_after : forest::default_output_after(s.sample_size);
+  const double time_decay = s.time_decay > 0 ? s.time_decay : forest::default_time_decay(s.sample_size);
+  std::string text = "detector=forest\nnormalizer=" + s.normalizer + "\nnum_trees=" + std::to_string(s.num_trees) +
+                     "\nsample_size=" + std::to_string(s.sample_size) + "\nseed=" + std::to_string(s.seed) +
+                     "\noutput_after=" + std::to_string(output_after) + "\ntime_decay=";
+  char decay[32];
+  std::snprintf(decay, sizeof decay, "%.17g", time_decay);
+  text += decay;
+  return sha256(text);
 }
 
 }  // namespace anomstream::daemon

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "anomstream/core/error.hpp"
+#include "anomstream/state/v1/state.pb.h"
 #include "anomstream/v1/alert.pb.h"
 #include "ingest/work_item.hpp"
+#include "persist/state_file.hpp"
 
 namespace anomstream::daemon {
 
@@ -45,16 +47,33 @@ struct PipelineOutcome {
   std::optional<RegimeChange> regime_change;  // for the worker to log, rate-limited
 };
 
+// SHA-256 over the settings that change what a pipeline's state means (normalizer,
+// forest size, seed, decay, warm-up); a state written under other values is not
+// restored. Settings a reload may change (threshold, severity, attribution) are not
+// part of it: they are applied over a restored state.
+Fingerprint model_fingerprint(const PipelineSettings& settings);
+
 class StreamPipeline {
  public:
   static Result<std::unique_ptr<StreamPipeline>> create(const PipelineSettings& settings,
                                                         const std::string& tenant,
                                                         const std::string& stream, std::size_t dimension);
+  // A pipeline from its state; the current settings' live parts (threshold, severity,
+  // attribution) apply over it. corrupt_snapshot (naming the field) when the state
+  // breaks an invariant of any of its detectors.
+  static Result<std::unique_ptr<StreamPipeline>> restore(const PipelineSettings& settings,
+                                                         const state::v1::StreamState& state);
   virtual ~StreamPipeline() = default;
 
   // Error only for a dimension other than the stream's.
   virtual Result<PipelineOutcome> process(const WorkItem& item) = 0;
   [[nodiscard]] virtual std::size_t memory_bytes() const = 0;
+  // The whole state in the state format (stream name, dimension, position, detectors).
+  virtual void snapshot(const std::string& stream, state::v1::StreamState& out) const = 0;
+  // Applies the settings a reload may change; the model's state is kept.
+  virtual Status retune(const PipelineSettings& settings) = 0;
+  // Observations this pipeline has processed (its input position).
+  [[nodiscard]] virtual std::uint64_t position() const noexcept = 0;
 
  protected:
   StreamPipeline() = default;

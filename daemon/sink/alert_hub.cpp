@@ -45,6 +45,13 @@ bool AlertSubscription::closed() const {
 
 AlertHub::AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& json_lines_path)
     : metrics_(metrics), audit_(audit) {
+  open_json(json_lines_path);
+}
+
+void AlertHub::open_json(const std::string& json_lines_path) {
+  json_ = nullptr;
+  owns_json_ = false;
+  json_ok_ = true;
   if (json_lines_path == "-") {
     json_ = stdout;
   } else if (!json_lines_path.empty()) {
@@ -52,6 +59,14 @@ AlertHub::AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& j
     owns_json_ = true;
     json_ok_ = json_ != nullptr;
   }
+}
+
+bool AlertHub::reopen(const std::string& json_lines_path) {
+  std::lock_guard lock(mutex_);
+  if (json_ != nullptr) std::fflush(json_);
+  if (owns_json_ && json_ != nullptr) std::fclose(json_);
+  open_json(json_lines_path);
+  return json_ok_;
 }
 
 AlertHub::~AlertHub() {

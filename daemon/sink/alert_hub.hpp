@@ -48,6 +48,7 @@ class AlertHub {
  public:
   // json_lines_path: "" (off), "-" (stdout) or a file appended to.
   AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& json_lines_path);
+
   ~AlertHub();
   AlertHub(const AlertHub&) = delete;
   AlertHub& operator=(const AlertHub&) = delete;
@@ -60,9 +61,14 @@ class AlertHub {
   void unsubscribe(const std::shared_ptr<AlertSubscription>& subscription);
   // Flushes the JSON-lines sink and the audit log; closes subscriptions if `final`.
   void flush(bool final);
+  // Closes and reopens the JSON-lines sink at `json_lines_path` (SIGHUP, logrotate);
+  // false (and the sink off, counted on write) when the file cannot be opened.
+  bool reopen(const std::string& json_lines_path);
   [[nodiscard]] std::uint64_t published() const;
 
  private:
+  void open_json(const std::string& json_lines_path);
+
   DaemonMetrics& metrics_;
   AuditLog* audit_;
   std::FILE* json_ = nullptr;

@@ -6,11 +6,18 @@
 
 #include <chrono>
 
+#include "anomstream/core/siphash.hpp"
+
 namespace anomstream::daemon {
 namespace {
+
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
 }
 // CPU time of the calling thread.
 double thread_cpu_seconds() {
@@ -18,7 +25,25 @@ double thread_cpu_seconds() {
   if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0.0;
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+// A tenant's place within the snapshot interval: spread by a hash of its name.
+std::int64_t snapshot_phase(std::string_view tenant, std::int64_t interval_ns) {
+  constexpr SipKey PHASE_KEY{0x736e617073686f74ULL, 0x7068617365000000ULL};  // spreading, not secrecy
+  return static_cast<std::int64_t>(siphash24(PHASE_KEY, tenant) % static_cast<std::uint64_t>(interval_ns));
+}
+// Snapshots a queue that is full now are tried again this much later.
+constexpr std::int64_t SNAPSHOT_RETRY_NS = 1'000'000'000;
 }  // namespace
+
+void LiveSettings::replace(const PipelineSettings& settings) {
+  std::lock_guard lock(mutex_);
+  settings_ = settings;
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+PipelineSettings LiveSettings::get() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
 
 std::size_t Worker::TenantState::memory_bytes() const noexcept {
   std::size_t bytes = sizeof(TenantState);
@@ -27,22 +52,25 @@ std::size_t Worker::TenantState::memory_bytes() const noexcept {
 }
 
 Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::atomic<std::uint64_t>& enqueued,
-               const PipelineSettings& settings, const forest::TenantForestPoolConfig& pool, AlertHub& hub,
-               DaemonMetrics& metrics)
+               const WorkerContext& context, AlertHub& hub, DaemonMetrics& metrics)
     : index_(index),
       queue_(std::move(queue)),
       capacity_(queue_.capacity()),
-      settings_(settings),
+      context_(context),
+      settings_(context.settings->get()),
+      settings_generation_(context.settings->generation()),
       hub_(hub),
       metrics_(metrics),
       batch_(metrics),
       enqueued_(enqueued) {
   auto created = TenantPool::create(
-      pool,
-      [](std::string_view, std::size_t) -> Result<std::unique_ptr<TenantState>> {
-        return std::make_unique<TenantState>();
+      context_.pool,
+      [this](std::string_view tenant, std::size_t) -> Result<std::unique_ptr<TenantState>> {
+        return restore_tenant(std::string(tenant));
       },
-      [this](std::string_view tenant, const std::unique_ptr<TenantState>&) {
+      [this](std::string_view tenant, const std::unique_ptr<TenantState>& state) {
+        // Written before it goes, so the tenant comes back warm.
+        if (context_.store != nullptr && state->dirty()) save(std::string(tenant), *state, true);
         spdlog::debug("event=tenant_evicted worker={} tenant={}", index_, tenant);
         metrics_.pool_evictions().Increment();
         metrics_.live_tenants().Decrement();
@@ -54,6 +82,8 @@ Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::
 Worker::~Worker() { join(); }
 
 void Worker::start() {
+  heartbeat_ns_.store(steady_ns(), std::memory_order_relaxed);
+  pass_started_ns_ = steady_ns();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -79,14 +109,23 @@ void Worker::publish_gauges() {
 void Worker::run() {
   std::uint64_t since_gauge = 0;
   while (true) {
+    const std::int64_t now = steady_ns();
+    heartbeat_ns_.store(now, std::memory_order_relaxed);
+    if (context_.settings->generation() != settings_generation_) retune_all();
     auto item = queue_.recv_for(std::chrono::milliseconds(50));
     if (!item) {
       if (item.error() == hotpath::RecvError::closed) break;
       batch_.flush();
       publish_gauges();
+      snapshot_due(steady_ns());
       continue;
     }
-    process(*item);
+    if (now > drain_deadline_ns_.load(std::memory_order_relaxed)) {
+      // Stopping and out of time: what is left is counted, not scored.
+      metrics_.dropped(DropReason::shutdown).Increment();
+    } else {
+      process(*item);
+    }
     // Counted dequeued only after scoring, so "scored" never lags what left the queue
     // at a quiescent point; flushed when the queue is empty so counts are exact then.
     dequeued_.fetch_add(1, std::memory_order_relaxed);
@@ -94,43 +133,141 @@ void Worker::run() {
       since_gauge = 0;
       batch_.flush();
       publish_gauges();
+      if (alerts_unflushed_ > 0) {
+        hub_.flush(false);  // each burst of alerts reaches the file before the worker waits
+        alerts_unflushed_ = 0;
+      }
     }
+    snapshot_due(now);
   }
   batch_.flush();
+  snapshot_all();
   publish_gauges();
+  if (alerts_unflushed_ > 0) hub_.flush(false);
   spdlog::debug("event=worker_stopped worker={} scored={}", index_, scored());
 }
 
-StreamPipeline* Worker::pipeline_for(const WorkItem& item) {
+std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& tenant) {
+  auto state = std::make_unique<TenantState>();
+  if (context_.store == nullptr) return state;
+  auto loaded = context_.store->load(tenant, context_.fingerprint);
+  if (!loaded) return state;
+  for (const auto& stream : loaded->file.body.streams()) {
+    auto pipeline = StreamPipeline::restore(settings_, stream);
+    if (!pipeline) {
+      context_.store->quarantine(*loaded, StateProblem::bad_body,
+                                 "stream \"" + stream.stream() + "\": " + pipeline.error().message());
+      return std::make_unique<TenantState>();  // cold, never half restored
+    }
+    state->streams.emplace(stream.stream(), std::move(*pipeline));
+  }
+  state->position = loaded->file.body.input_position();
+  state->saved_position = state->position;
+  context_.store->count_restored();
+  if (std::uint64_t suppressed = 0; restore_log_.allow(LogLimiter::Clock::now(), suppressed)) {
+    spdlog::info("event=tenant_restored worker={} tenant={} streams={} position={} suppressed={}", index_, tenant,
+                 state->streams.size(), state->position, suppressed);
+  }
+  return state;
+}
+
+void Worker::schedule(const std::string& tenant, TenantState& state, std::int64_t now_ns) {
+  const std::int64_t interval = context_.snapshot_interval.count();
+  if (context_.store == nullptr || interval <= 0) return;
+  const std::int64_t phase = snapshot_phase(tenant, interval);
+  std::int64_t due = now_ns - (now_ns % interval) + phase;
+  if (due <= now_ns) due += interval;
+  state.next_snapshot_ns = due;
+  due_.push(Due{due, tenant});
+}
+
+bool Worker::save(const std::string& tenant, TenantState& state, bool wait) {
+  const auto started = std::chrono::steady_clock::now();
+  state::v1::TenantState body;
+  body.set_tenant(tenant);
+  body.set_input_position(state.position);
+  for (const auto& [name, pipeline] : state.streams) pipeline->snapshot(name, *body.add_streams());
+  std::string bytes = encode_state_file(body, context_.fingerprint, wall_ns());
+  pass_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!context_.store->submit(tenant, std::move(bytes), wait)) return false;
+  state.saved_position = state.position;
+  return true;
+}
+
+// At most one tenant per turn of the loop, so a pass never holds up scoring for long.
+void Worker::snapshot_due(std::int64_t now_ns) {
+  const std::int64_t interval = context_.snapshot_interval.count();
+  if (interval > 0 && now_ns - pass_started_ns_ >= interval) {
+    metrics_.state_pass_seconds(index_).Set(pass_seconds_);
+    pass_seconds_ = 0.0;
+    pass_started_ns_ = now_ns;
+  }
+  if (due_.empty() || due_.top().at_ns > now_ns) return;
+  Due due = due_.top();
+  due_.pop();
+  const auto* entry = tenants_->peek(due.tenant);
+  if (entry == nullptr || (*entry)->next_snapshot_ns != due.at_ns) return;  // evicted or rescheduled
+  TenantState& state = **entry;
+  std::int64_t next = due.at_ns + interval;
+  if (state.dirty() && !save(due.tenant, state, false)) next = now_ns + SNAPSHOT_RETRY_NS;
+  state.next_snapshot_ns = next;
+  due_.push(Due{next, std::move(due.tenant)});
+}
+
+void Worker::snapshot_all() {
+  if (context_.store == nullptr) return;
+  std::vector<std::string> dirty;
+  tenants_->for_each([&](std::string_view tenant, std::size_t, const std::unique_ptr<TenantState>& state) {
+    if (state->dirty()) dirty.emplace_back(tenant);
+  });
+  for (const auto& tenant : dirty) save(tenant, **tenants_->peek(tenant), true);
+  metrics_.state_pass_seconds(index_).Set(pass_seconds_);
+}
+
+void Worker::retune_all() {
+  settings_generation_ = context_.settings->generation();
+  settings_ = context_.settings->get();
+  std::size_t failed = 0;
+  tenants_->for_each([&](std::string_view, std::size_t, const std::unique_ptr<TenantState>& state) {
+    for (auto& [name, pipeline] : state->streams) failed += pipeline->retune(settings_) ? 0 : 1;
+  });
+  spdlog::info("event=worker_retuned worker={} tenants={} failed_streams={}", index_, tenants_->size(), failed);
+}
+
+std::pair<Worker::TenantState*, StreamPipeline*> Worker::pipeline_for(const WorkItem& item) {
   const bool known = tenants_->contains(item.tenant);
-  auto tenant = tenants_->get_or_create(item.tenant, item.values.size());
+  // Widths are per stream, so the pool's per-key dimension is not used (0 for all).
+  auto tenant = tenants_->get_or_create(item.tenant, 0);
   if (!tenant) {
     if (std::uint64_t suppressed = 0; refused_log_.allow(LogLimiter::Clock::now(), suppressed)) {
       spdlog::error("event=tenant_refused worker={} tenant={} error=\"{}\" suppressed={}", index_, item.tenant,
                     tenant.error().message(), suppressed);
     }
-    return nullptr;
+    return {nullptr, nullptr};
   }
-  if (!known) metrics_.live_tenants().Increment();
+  TenantState& state = ***tenant;
+  if (!known) {
+    metrics_.live_tenants().Increment();
+    schedule(item.tenant, state, steady_ns());
+  }
   tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
-  auto& streams = (**tenant)->streams;
-  auto stream = streams.find(item.stream);
-  if (stream == streams.end()) {
+  auto stream = state.streams.find(item.stream);
+  if (stream == state.streams.end()) {
     auto pipeline = StreamPipeline::create(settings_, item.tenant, item.stream, item.values.size());
     if (!pipeline) {
       if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
         spdlog::error("event=pipeline_error tenant={} stream={} error=\"{}\" suppressed={}", item.tenant,
                       item.stream, pipeline.error().message(), suppressed);
       }
-      return nullptr;
+      return {nullptr, nullptr};
     }
-    stream = streams.emplace(item.stream, std::move(*pipeline)).first;
+    stream = state.streams.emplace(item.stream, std::move(*pipeline)).first;
   }
-  return stream->second.get();
+  return {&state, stream->second.get()};
 }
 
 void Worker::process(WorkItem& item) {
-  StreamPipeline* pipeline = pipeline_for(item);
+  auto [state, pipeline] = pipeline_for(item);
   if (pipeline == nullptr) {
     metrics_.rejected(RejectReason::no_capacity).Increment();
     return;
@@ -141,6 +278,7 @@ void Worker::process(WorkItem& item) {
     metrics_.rejected(RejectReason::dimension_mismatch).Increment();
     return;
   }
+  ++state->position;
   if (outcome->regime_change) {
     const RegimeChange& change = *outcome->regime_change;
     if (std::uint64_t suppressed = 0; regime_log_.allow(LogLimiter::Clock::now(), suppressed)) {
@@ -151,6 +289,7 @@ void Worker::process(WorkItem& item) {
   }
   if (outcome->alert) {
     hub_.publish(std::move(*outcome->alert));
+    ++alerts_unflushed_;
   }
   scored_.fetch_add(1, std::memory_order_relaxed);
   batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);

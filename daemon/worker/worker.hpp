@@ -3,25 +3,37 @@
 // it (no locks on detector state), drains its bounded queue, runs each observation
 // through its stream's pipeline and publishes alerts. Tenant states beyond the
 // configured bounds (count and bytes, a TenantForestPool per worker) are evicted
-// least-recently-used first (counted). When the queue is
-// closed the worker drains what is left and exits.
+// least-recently-used first (counted).
+// With a state store, a tenant's state is restored from its file the first time the
+// worker sees the tenant, written when the pool evicts it, written every
+// snapshot_interval (each tenant at its own phase within the interval, so snapshots
+// spread out instead of stalling every worker at once; only tenants that changed), and
+// written for every changed tenant when the worker stops. Encoding runs here; the file
+// I/O runs on the store's writer thread.
+// Stop: once the queue is closed the worker drains what is left, until the drain
+// deadline; what is still queued then is counted as dropped (reason shutdown), and the
+// final snapshot is written either way.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
 #include <string>
 #include <thread>
-#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "anomstream/forest/tenant_forest_pool.hpp"
 #include "anomstream/hotpath/update_channel.hpp"
 #include "ingest/work_item.hpp"
 #include "metrics/daemon_metrics.hpp"
-#include "worker/log_limiter.hpp"
+#include "persist/state_store.hpp"
 #include "pipeline/stream_pipeline.hpp"
 #include "sink/alert_hub.hpp"
+#include "worker/log_limiter.hpp"
 
 namespace anomstream::daemon {
 
@@ -30,18 +42,46 @@ namespace anomstream::daemon {
 inline constexpr std::uint32_t HOT_LOG_BURST = 10;
 inline constexpr std::chrono::seconds HOT_LOG_PERIOD{10};
 
+// The pipeline settings every worker applies, replaced as a whole on reload; workers
+// notice a new generation between observations and retune their pipelines.
+class LiveSettings {
+ public:
+  explicit LiveSettings(PipelineSettings settings) : settings_(std::move(settings)) {}
+  void replace(const PipelineSettings& settings);
+  [[nodiscard]] std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+  [[nodiscard]] PipelineSettings get() const;
+
+ private:
+  mutable std::mutex mutex_;
+  PipelineSettings settings_;
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+// What every worker shares.
+struct WorkerContext {
+  LiveSettings* settings = nullptr;
+  forest::TenantForestPoolConfig pool;
+  StateStore* store = nullptr;      // nullptr: state is not persisted
+  Fingerprint fingerprint{};        // of the model-defining settings
+  std::chrono::nanoseconds snapshot_interval{0};  // 0: no periodic snapshots
+};
+
 class Worker {
  public:
-  // `enqueued` counts what ingest sent to this worker (for the queue-depth gauge).
+  // `enqueued` counts what ingest sent to this worker (for the queue-depth gauge); it
+  // must outlive the worker's thread.
   Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::atomic<std::uint64_t>& enqueued,
-         const PipelineSettings& settings, const forest::TenantForestPoolConfig& pool, AlertHub& hub,
-         DaemonMetrics& metrics);
+         const WorkerContext& context, AlertHub& hub, DaemonMetrics& metrics);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   void start();
-  // Returns once the queue is closed and drained.
+  // After this, observations still queued at `steady_deadline_ns` are dropped (counted).
+  void set_drain_deadline(std::int64_t steady_deadline_ns) noexcept {
+    drain_deadline_ns_.store(steady_deadline_ns, std::memory_order_relaxed);
+  }
+  // Returns once the queue is closed and drained and the final snapshot is queued.
   void join();
 
   [[nodiscard]] std::uint64_t scored() const noexcept { return scored_.load(std::memory_order_relaxed); }
@@ -49,35 +89,64 @@ class Worker {
   [[nodiscard]] std::size_t queue_capacity() const noexcept { return capacity_; }
   [[nodiscard]] std::uint64_t queue_depth() const noexcept;
   [[nodiscard]] std::uint64_t received() const noexcept { return dequeued_.load(std::memory_order_relaxed); }
+  // Steady-clock time of the worker loop's last turn (it turns at least every 50 ms
+  // while it is healthy, busy or idle): what the watchdog checks.
+  [[nodiscard]] std::int64_t heartbeat_ns() const noexcept { return heartbeat_ns_.load(std::memory_order_relaxed); }
 
  private:
   // One tenant's pipelines, one per stream; what the pool bounds and evicts.
   struct TenantState {
     std::unordered_map<std::string, std::unique_ptr<StreamPipeline>> streams;
+    std::uint64_t position = 0;        // observations applied, over all streams
+    std::uint64_t saved_position = 0;  // position of the newest snapshot handed to the store
+    std::int64_t next_snapshot_ns = 0;
     [[nodiscard]] std::size_t memory_bytes() const noexcept;
+    [[nodiscard]] bool dirty() const noexcept { return position != saved_position; }
   };
   using TenantPool = forest::TenantForestPool<std::unique_ptr<TenantState>>;
+  struct Due {
+    std::int64_t at_ns;
+    std::string tenant;
+    friend bool operator>(const Due& a, const Due& b) { return a.at_ns > b.at_ns; }
+  };
+
   void run();
   void process(WorkItem& item);
-  StreamPipeline* pipeline_for(const WorkItem& item);
+  std::pair<TenantState*, StreamPipeline*> pipeline_for(const WorkItem& item);
+  std::unique_ptr<TenantState> restore_tenant(const std::string& tenant);
+  void schedule(const std::string& tenant, TenantState& state, std::int64_t now_ns);
+  // Encodes and hands a tenant's state to the store; false when the store's queue is full.
+  bool save(const std::string& tenant, TenantState& state, bool wait);
+  void snapshot_due(std::int64_t now_ns);
+  void snapshot_all();
+  void retune_all();
   void publish_gauges();
 
   std::size_t index_;
   hotpath::Receiver<WorkItem> queue_;
   std::size_t capacity_;
+  WorkerContext context_;
   PipelineSettings settings_;
+  std::uint64_t settings_generation_ = 0;
   AlertHub& hub_;
   DaemonMetrics& metrics_;
   std::optional<TenantPool> tenants_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
   WorkerMetricsBatch batch_;
   std::atomic<std::uint64_t> scored_{0};
   std::atomic<std::uint64_t> dequeued_{0};
   const std::atomic<std::uint64_t>& enqueued_;
   std::atomic<std::size_t> tenant_count_{0};
-  double cpu_published_ = 0.0;  // thread CPU seconds already added to the metric
+  std::atomic<std::int64_t> drain_deadline_ns_{INT64_MAX};
+  std::atomic<std::int64_t> heartbeat_ns_{0};
+  std::uint64_t alerts_unflushed_ = 0;
+  double cpu_published_ = 0.0;      // thread CPU seconds already added to the metric
+  std::int64_t pass_started_ns_ = 0;
+  double pass_seconds_ = 0.0;       // time spent encoding snapshots in the current pass
   LogLimiter refused_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
   LogLimiter pipeline_error_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
   LogLimiter regime_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
+  LogLimiter restore_log_{HOT_LOG_BURST, HOT_LOG_PERIOD};
   std::thread thread_;
 };
 

@@ -1,0 +1,247 @@
+#include "persist/snapshot_codec.hpp"
+
+#include <limits>
+#include <string>
+
+namespace anomstream::daemon {
+namespace {
+
+std::unexpected<Error> corrupt(std::string field, std::string bound) {
+  return fail(ErrorCode::corrupt_snapshot, std::move(field), std::move(bound));
+}
+
+template <class Field, class Vector>
+void copy_to(const Vector& from, Field* to) {
+  to->Reserve(static_cast<int>(from.size()));
+  for (const auto& v : from) to->Add(v);
+}
+
+template <class T, class Field>
+std::vector<T> copy_from(const Field& from) {
+  return std::vector<T>(from.begin(), from.end());
+}
+
+// A size_t struct field from a uint64 on the wire (equal on the 64-bit targets we
+// build; checked so a 32-bit build cannot truncate silently).
+Result<std::size_t> size_field(std::uint64_t v, const char* field) {
+  if (v > std::numeric_limits<std::size_t>::max()) return corrupt(field, "must fit size_t");
+  return static_cast<std::size_t>(v);
+}
+
+}  // namespace
+
+void to_proto(const stats::NormalizerSnapshot& in, pb::NormalizerState& out) {
+  switch (in.kind) {
+    case stats::NormalizerKind::none: out.set_kind(pb::NORMALIZER_NONE); break;
+    case stats::NormalizerKind::min_max: out.set_kind(pb::NORMALIZER_MIN_MAX); break;
+    case stats::NormalizerKind::z_score: out.set_kind(pb::NORMALIZER_Z_SCORE); break;
+  }
+  out.set_count(in.count);
+  copy_to(in.mean, out.mutable_mean());
+  copy_to(in.m2, out.mutable_m2());
+  copy_to(in.min, out.mutable_min());
+  copy_to(in.max, out.mutable_max());
+}
+
+Result<stats::NormalizerSnapshot> from_proto(const pb::NormalizerState& in) {
+  stats::NormalizerSnapshot out;
+  switch (in.kind()) {
+    case pb::NORMALIZER_NONE: out.kind = stats::NormalizerKind::none; break;
+    case pb::NORMALIZER_MIN_MAX: out.kind = stats::NormalizerKind::min_max; break;
+    case pb::NORMALIZER_Z_SCORE: out.kind = stats::NormalizerKind::z_score; break;
+    default: return corrupt("normalizer.kind", "none, min_max or z_score");
+  }
+  out.count = in.count();
+  out.mean = copy_from<double>(in.mean());
+  out.m2 = copy_from<double>(in.m2());
+  out.min = copy_from<double>(in.min());
+  out.max = copy_from<double>(in.max());
+  return out;
+}
+
+void to_proto(const forest::ForestSnapshot& in, pb::ForestState& out) {
+  auto* c = out.mutable_config();
+  c->set_dimension(in.config.dimension);
+  c->set_num_trees(in.config.num_trees);
+  c->set_sample_size(in.config.sample_size);
+  c->set_seed(in.config.seed);
+  c->set_time_decay(in.config.time_decay);
+  c->set_output_after(in.config.output_after);
+  c->set_initial_accept_fraction(in.config.initial_accept_fraction);
+  out.set_entries_seen(in.entries_seen);
+  copy_to(in.points, out.mutable_points());
+  out.mutable_trees()->Reserve(static_cast<int>(in.trees.size()));
+  for (const auto& tree : in.trees) {
+    auto* t = out.add_trees();
+    copy_to(tree.rng, t->mutable_rng());
+    copy_to(tree.weights, t->mutable_weights());
+    copy_to(tree.sample, t->mutable_sample());
+    t->set_shape(std::string(tree.shape.begin(), tree.shape.end()));
+    copy_to(tree.cut_dimensions, t->mutable_cut_dimensions());
+    copy_to(tree.cut_values, t->mutable_cut_values());
+    copy_to(tree.leaf_points, t->mutable_leaf_points());
+    copy_to(tree.leaf_masses, t->mutable_leaf_masses());
+  }
+}
+
+Result<forest::ForestSnapshot> from_proto(const pb::ForestState& in) {
+  forest::ForestSnapshot out;
+  const auto& c = in.config();
+  auto dimension = size_field(c.dimension(), "forest.config.dimension");
+  auto trees = size_field(c.num_trees(), "forest.config.num_trees");
+  auto sample = size_field(c.sample_size(), "forest.config.sample_size");
+  if (!dimension) return std::unexpected(dimension.error());
+  if (!trees) return std::unexpected(trees.error());
+  if (!sample) return std::unexpected(sample.error());
+  out.config.dimension = *dimension;
+  out.config.num_trees = *trees;
+  out.config.sample_size = *sample;
+  out.config.seed = c.seed();
+  out.config.time_decay = c.time_decay();
+  out.config.output_after = c.output_after();
+  out.config.initial_accept_fraction = c.initial_accept_fraction();
+  out.entries_seen = in.entries_seen();
+  out.points = copy_from<float>(in.points());
+  out.trees.reserve(static_cast<std::size_t>(in.trees_size()));
+  for (int i = 0; i < in.trees_size(); ++i) {
+    const auto& t = in.trees(i);
+    const std::string where = "forest.trees[" + std::to_string(i) + "]";
+    forest::TreeSnapshot tree;
+    if (t.rng_size() != static_cast<int>(tree.rng.size())) return corrupt(where + ".rng", "must hold 4 words");
+    for (int k = 0; k < t.rng_size(); ++k) tree.rng[static_cast<std::size_t>(k)] = t.rng(k);
+    tree.weights = copy_from<double>(t.weights());
+    tree.sample = copy_from<std::uint32_t>(t.sample());
+    tree.shape.assign(t.shape().begin(), t.shape().end());
+    tree.cut_dimensions.reserve(static_cast<std::size_t>(t.cut_dimensions_size()));
+    for (const std::uint32_t d : t.cut_dimensions()) {
+      if (d > std::numeric_limits<std::uint16_t>::max()) return corrupt(where + ".cut_dimensions", "must fit 16 bits");
+      tree.cut_dimensions.push_back(static_cast<std::uint16_t>(d));
+    }
+    tree.cut_values = copy_from<float>(t.cut_values());
+    tree.leaf_points = copy_from<std::uint32_t>(t.leaf_points());
+    tree.leaf_masses = copy_from<std::uint32_t>(t.leaf_masses());
+    out.trees.push_back(std::move(tree));
+  }
+  return out;
+}
+
+void to_proto(const forest::AdaptiveThresholdSnapshot& in, pb::AdaptiveThresholdState& out) {
+  out.set_z_factor(in.config.z_factor);
+  out.set_upper_z_factor(in.config.upper_z_factor);
+  out.set_min_score(in.config.min_score);
+  out.set_decay(in.config.decay);
+  out.set_warmup(in.config.warmup);
+  out.set_count(in.count);
+  out.set_weight(in.weight);
+  out.set_mean(in.mean);
+  out.set_m2(in.m2);
+}
+
+forest::AdaptiveThresholdSnapshot from_proto(const pb::AdaptiveThresholdState& in) {
+  forest::AdaptiveThresholdSnapshot out;
+  out.config.z_factor = in.z_factor();
+  out.config.upper_z_factor = in.upper_z_factor();
+  out.config.min_score = in.min_score();
+  out.config.decay = in.decay();
+  out.config.warmup = in.warmup();
+  out.count = in.count();
+  out.weight = in.weight();
+  out.mean = in.mean();
+  out.m2 = in.m2();
+  return out;
+}
+
+void to_proto(const forest::ThresholdedForestSnapshot& in, pb::ThresholdedForestState& out) {
+  to_proto(in.forest, *out.mutable_forest());
+  to_proto(in.threshold, *out.mutable_threshold());
+  out.set_processed(in.processed);
+}
+
+Result<forest::ThresholdedForestSnapshot> from_proto(const pb::ThresholdedForestState& in) {
+  auto forest = from_proto(in.forest());
+  if (!forest) return std::unexpected(forest.error());
+  return forest::ThresholdedForestSnapshot{std::move(*forest), from_proto(in.threshold()), in.processed()};
+}
+
+void to_proto(const stats::SeverityBandsSnapshot& in, pb::SeverityBandsState& out) {
+  out.set_low(in.config.low);
+  out.set_medium(in.config.medium);
+  out.set_high(in.config.high);
+  out.set_critical(in.config.critical);
+}
+
+stats::SeverityBandsSnapshot from_proto(const pb::SeverityBandsState& in) {
+  return {{.low = in.low(), .medium = in.medium(), .high = in.high(), .critical = in.critical()}};
+}
+
+void to_proto(const drift::PerFeatureCusumSnapshot& in, pb::CusumState& out) {
+  out.set_dimension(in.config.dimension);
+  out.set_slack(in.config.slack);
+  out.set_threshold(in.config.threshold);
+  out.set_warmup(in.config.warmup);
+  out.set_min_sigma(in.config.min_sigma);
+  copy_to(in.config.baseline_mean, out.mutable_baseline_mean());
+  copy_to(in.config.baseline_sigma, out.mutable_baseline_sigma());
+  out.set_baseline_ready(in.baseline_ready);
+  out.set_warmup_seen(in.warmup_seen);
+  out.set_observations(in.observations);
+  copy_to(in.mean, out.mutable_mean());
+  copy_to(in.m2, out.mutable_m2());
+  copy_to(in.sigma, out.mutable_sigma());
+  copy_to(in.upper, out.mutable_upper());
+  copy_to(in.lower, out.mutable_lower());
+  copy_to(in.upper_run, out.mutable_upper_run());
+  copy_to(in.lower_run, out.mutable_lower_run());
+}
+
+Result<drift::PerFeatureCusumSnapshot> from_proto(const pb::CusumState& in) {
+  drift::PerFeatureCusumSnapshot out;
+  auto dimension = size_field(in.dimension(), "cusum.dimension");
+  auto warmup = size_field(in.warmup(), "cusum.warmup");
+  if (!dimension) return std::unexpected(dimension.error());
+  if (!warmup) return std::unexpected(warmup.error());
+  out.config.dimension = *dimension;
+  out.config.slack = in.slack();
+  out.config.threshold = in.threshold();
+  out.config.warmup = *warmup;
+  out.config.min_sigma = in.min_sigma();
+  out.config.baseline_mean = copy_from<double>(in.baseline_mean());
+  out.config.baseline_sigma = copy_from<double>(in.baseline_sigma());
+  out.baseline_ready = in.baseline_ready();
+  out.warmup_seen = in.warmup_seen();
+  out.observations = in.observations();
+  out.mean = copy_from<double>(in.mean());
+  out.m2 = copy_from<double>(in.m2());
+  out.sigma = copy_from<double>(in.sigma());
+  out.upper = copy_from<double>(in.upper());
+  out.lower = copy_from<double>(in.lower());
+  out.upper_run = copy_from<std::uint64_t>(in.upper_run());
+  out.lower_run = copy_from<std::uint64_t>(in.lower_run());
+  return out;
+}
+
+void to_proto(const drift::MetaDriftDetectorSnapshot& in, pb::MetaDriftState& out) {
+  out.set_slack(in.config.slack);
+  out.set_threshold(in.config.threshold);
+  out.set_warmup(in.config.warmup);
+  out.set_min_sigma(in.config.min_sigma);
+  to_proto(in.cusum, *out.mutable_cusum());
+  out.set_changes(in.changes);
+}
+
+Result<drift::MetaDriftDetectorSnapshot> from_proto(const pb::MetaDriftState& in) {
+  drift::MetaDriftDetectorSnapshot out;
+  auto warmup = size_field(in.warmup(), "meta_drift.warmup");
+  if (!warmup) return std::unexpected(warmup.error());
+  out.config.slack = in.slack();
+  out.config.threshold = in.threshold();
+  out.config.warmup = *warmup;
+  out.config.min_sigma = in.min_sigma();
+  auto cusum = from_proto(in.cusum());
+  if (!cusum) return std::unexpected(cusum.error());
+  out.cusum = std::move(*cusum);
+  out.changes = in.changes();
+  return out;
+}
+
+}  // namespace anomstream::daemon
