@@ -166,7 +166,9 @@ std::expected<std::string, StateError> state_file_to_json(std::string_view bytes
       !google::protobuf::util::MessageToJsonString(file->body, &body, options).ok()) {
     return problem(StateProblem::bad_body, "cannot be shown as JSON");
   }
-  return "{\n\"header\": " + header + ",\n\"body\": " + body + "}\n";
+  while (!header.empty() && header.back() == '\n') header.pop_back();
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  return "{\n\"header\": " + header + ",\n\"body\": " + body + "\n}\n";
 }
 
 }  // namespace anomstream::daemon

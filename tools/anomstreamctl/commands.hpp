@@ -15,5 +15,6 @@ int run_feedback(int argc, char** argv);
 int run_audit(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_metrics(int argc, char** argv);
+int run_state(int argc, char** argv);
 
 }  // namespace anomstream::tools

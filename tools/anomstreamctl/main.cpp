@@ -22,6 +22,7 @@ Commands:
   audit verify   verify an HMAC-chained audit log; reports the first broken or missing entry
   eval           stream TSB-AD CSV files through a detector and report VUS-PR and friends
   metrics        grade a precomputed score column against labels (VUS-PR, VUS-ROC, ...)
+  state dump     print a tenant state file (state.dir/tenants/*.state) as JSON
 )";
 
 }  // namespace
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   if (command == "audit") return anomstream::tools::run_audit(argc - 1, argv + 1);
   if (command == "eval") return anomstream::tools::run_eval(argc - 1, argv + 1);
   if (command == "metrics") return anomstream::tools::run_metrics(argc - 1, argv + 1);
+  if (command == "state") return anomstream::tools::run_state(argc - 1, argv + 1);
   std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
   return anomstream::tools::EXIT_FAILURE_TO_RUN;
 }

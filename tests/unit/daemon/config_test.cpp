@@ -75,3 +75,27 @@ TEST_CASE("every schema key binds a member and the defaults fill them all") {
   CHECK(config.pipeline.severity_thresholds.size() == 4);
   CHECK(config.shutdown_deadline_ms > 0);
 }
+
+// A reload compares the running and the new document key by key; keys that need a
+// restart keep their running value in both the document and the typed config.
+TEST_CASE("a reload sees which keys changed, and keeps the running value of restart-only ones") {
+  auto before = anomstream::daemon::load_config_document("", "a.yaml");
+  auto after = anomstream::daemon::load_config_document(
+      "pipeline:\n  threshold:\n    z_factor: 4.5\nworkers:\n  count: 9\nlogging:\n  level: debug\n", "b.yaml");
+  REQUIRE(before);
+  REQUIRE(after);
+  const auto changes = anomstream::daemon::changed_keys(before->document, after->document);
+  REQUIRE(changes.size() == 3);
+  std::vector<std::string> restart;
+  for (const auto& c : changes) {
+    if (c.path == "workers.count") CHECK_FALSE(c.live);
+    if (c.path == "pipeline.threshold.z_factor" || c.path == "logging.level") CHECK(c.live);
+    if (!c.live) restart.push_back(c.path);
+  }
+  anomstream::daemon::keep_keys(restart, before->document, after->document, after->config);
+  CHECK(after->config.worker_count == before->config.worker_count);
+  CHECK(after->config.pipeline.z_factor == 4.5);
+  CHECK(after->config.log_level == "debug");
+  const auto left = anomstream::daemon::changed_keys(before->document, after->document);
+  CHECK(left.size() == 2);
+}

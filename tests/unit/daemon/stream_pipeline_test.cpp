@@ -1,0 +1,136 @@
+// A stream pipeline restored from its state continues exactly like the original, the
+// live settings apply over a restored state, and a state whose parts disagree is refused.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "anomstream/core/random.hpp"
+#include "pipeline/stream_pipeline.hpp"
+
+using namespace anomstream;
+using namespace anomstream::daemon;
+
+namespace {
+
+constexpr std::size_t DIM = 4;
+
+PipelineSettings settings() {
+  PipelineSettings s;
+  s.num_trees = 50;
+  s.sample_size = 64;
+  return s;
+}
+
+// A periodic stream with a spike on feature 1 every 97 points.
+WorkItem item(Xoshiro256& rng, std::int64_t t) {
+  WorkItem w;
+  w.tenant = "t";
+  w.stream = "s";
+  w.timestamp_ns = t;
+  for (std::size_t j = 0; j < DIM; ++j) {
+    w.values.push_back(std::sin(2 * std::numbers::pi * static_cast<double>(t) / 30.0 + static_cast<double>(j)) +
+                       0.05 * rng.uniform01());
+  }
+  if (t > 300 && t % 97 == 0) w.values[1] += 8.0;
+  return w;
+}
+
+std::unique_ptr<StreamPipeline> make() {
+  auto p = StreamPipeline::create(settings(), "t", "s", DIM);
+  REQUIRE(p);
+  return std::move(*p);
+}
+
+state::v1::StreamState state_of(const StreamPipeline& p) {
+  state::v1::StreamState out;
+  p.snapshot("s", out);
+  state::v1::StreamState parsed;
+  REQUIRE(parsed.ParseFromString(out.SerializeAsString()));
+  return parsed;
+}
+
+}  // namespace
+
+TEST_CASE("a restored pipeline scores and alerts exactly like the one it was saved from") {
+  auto original = make();
+  Xoshiro256 rng(4);
+  std::int64_t t = 0;
+  for (; t < 800; ++t) REQUIRE(original->process(item(rng, t)));
+  const auto state = state_of(*original);
+  CHECK(state.position() == 800);
+  CHECK(original->position() == 800);
+  auto restored = StreamPipeline::restore(settings(), state);
+  REQUIRE(restored);
+  CHECK((*restored)->position() == 800);
+  int alerts = 0;
+  for (; t < 1600; ++t) {
+    const auto w = item(rng, t);
+    auto a = original->process(w);
+    auto b = (*restored)->process(w);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->score == b->score);
+    REQUIRE(a->alert.has_value() == b->alert.has_value());
+    if (a->alert) {
+      ++alerts;
+      CHECK(a->alert->SerializeAsString() == b->alert->SerializeAsString());
+    }
+  }
+  CHECK(alerts >= 5);  // the comparison covered alerts
+  CHECK(state_of(*original).SerializeAsString() == state_of(**restored).SerializeAsString());
+}
+
+TEST_CASE("a restored pipeline takes the live settings of the running configuration") {
+  auto original = make();
+  Xoshiro256 rng(5);
+  for (std::int64_t t = 0; t < 600; ++t) REQUIRE(original->process(item(rng, t)));
+  auto stricter = settings();
+  stricter.z_factor = 10;
+  stricter.top_features = 1;
+  auto restored = StreamPipeline::restore(stricter, state_of(*original));
+  REQUIRE(restored);
+  const auto state = state_of(**restored);
+  CHECK(state.forest().forest().threshold().z_factor() == 10);
+  // The model itself is unchanged by the retune.
+  CHECK(state.forest().forest().forest().SerializeAsString() ==
+        state_of(*original).forest().forest().forest().SerializeAsString());
+}
+
+TEST_CASE("restore refuses a state whose detectors disagree with each other") {
+  auto p = make();
+  Xoshiro256 rng(6);
+  for (std::int64_t t = 0; t < 200; ++t) REQUIRE(p->process(item(rng, t)));
+  auto state = state_of(*p);
+  auto bad = state;
+  bad.set_dimension(DIM + 1);
+  CHECK(StreamPipeline::restore(settings(), bad).error().field == "stream.dimension");
+  bad = state;
+  bad.set_position(state.position() + 1);
+  CHECK(StreamPipeline::restore(settings(), bad).error().field == "stream.position");
+  bad = state;
+  bad.clear_forest();
+  CHECK(StreamPipeline::restore(settings(), bad).error().code == ErrorCode::corrupt_snapshot);
+  bad = state;
+  bad.mutable_forest()->mutable_forest()->mutable_forest()->mutable_trees(0)->set_shape("garbage");
+  CHECK(StreamPipeline::restore(settings(), bad).error().code == ErrorCode::corrupt_snapshot);
+}
+
+TEST_CASE("the model fingerprint changes with what defines the model, not with live settings") {
+  const auto base = model_fingerprint(settings());
+  auto s = settings();
+  s.z_factor = 7;
+  s.min_score = 2;
+  s.top_features = 5;
+  s.severity_thresholds = {0.1, 0.2, 0.3, 0.4};
+  CHECK(model_fingerprint(s) == base);
+  for (auto change : {+[](PipelineSettings& p) { p.seed += 1; }, +[](PipelineSettings& p) { p.num_trees = 60; },
+                      +[](PipelineSettings& p) { p.sample_size = 128; },
+                      +[](PipelineSettings& p) { p.normalizer = "min_max"; },
+                      +[](PipelineSettings& p) { p.time_decay = 0.5; }}) {
+    auto other = settings();
+    change(other);
+    CHECK(model_fingerprint(other) != base);
+  }
+}
