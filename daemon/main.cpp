@@ -118,7 +118,7 @@ int run(anomstream::daemon::LoadedConfig loaded, const std::string& path) {
     spdlog::warn("event=stop_late detail=\"observations still queued at shutdown.deadline_ms were dropped "
                  "(reason shutdown)\"");
   }
-  spdlog::info("event=stopped");
+  spdlog::info("event=stopped {}", daemon.accounting());
   spdlog::shutdown();
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -176,6 +177,19 @@ std::string Daemon::not_ready_reason() const {
   if (!ready_) return "starting";
   if (store_ && !store_->healthy()) return "state.dir: the last state file could not be written";
   return {};
+}
+
+std::string Daemon::accounting() const {
+  if (!metrics_) return {};
+  auto& m = *metrics_;
+  const auto count = [](prometheus::Counter& c) { return static_cast<std::uint64_t>(c.Value()); };
+  std::uint64_t rejected = 0;
+  for (std::size_t r = 0; r < REJECT_REASON_COUNT; ++r) rejected += count(m.rejected(static_cast<RejectReason>(r)));
+  return fmt::format("received={} scored={} rate_capped={} rejected={} dropped_queue_full={} dropped_shutdown={} "
+                     "alerts={}",
+                     count(m.received(Transport::grpc)) + count(m.received(Transport::udp)), count(m.scored()),
+                     count(m.rate_capped()), rejected, count(m.dropped(DropReason::queue_full)),
+                     count(m.dropped(DropReason::shutdown)), hub_ ? hub_->published() : 0);
 }
 
 void Daemon::fill_status(v1::StatusReply& reply) const {

@@ -60,6 +60,9 @@ class Daemon {
   // Why the daemon is not ready (empty when it is): starting, draining, the audit log or
   // the state store failing to write.
   [[nodiscard]] std::string not_ready_reason() const;
+  // The accounting identity's terms, as key=value fields for the stop line:
+  // received = scored + rate_capped + rejected + dropped.
+  [[nodiscard]] std::string accounting() const;
 
  private:
   using StepResult = std::expected<void, std::string>;

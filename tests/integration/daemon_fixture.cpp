@@ -42,6 +42,9 @@ std::uint16_t port_of(const std::string& line, const std::string& key) {
 }  // namespace
 
 DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::string& name)
+    : DaemonUnderTest(extra_yaml, name, true) {}
+
+DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::string& name, bool start_now)
     : dir_(make_dir(name)) {
   const std::string config_path = dir_ + "/anomstreamd.yaml";
   std::string extra = extra_yaml;
@@ -53,6 +56,11 @@ DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::strin
                                 "  udp:\n    listen: 127.0.0.1:0\n"
                                 "  metrics:\n    listen: 127.0.0.1:0\n"
                              << extra;
+  if (start_now) start();
+}
+
+void DaemonUnderTest::start() {
+  const std::string config_path = dir_ + "/anomstreamd.yaml";
   process_ = std::make_unique<Process>(std::vector<std::string>{daemon_path(), "--config", config_path});
   if (!process_->wait_for_output("event=ready", std::chrono::seconds(30))) {
     auto result = process_->wait(std::chrono::seconds(1));
@@ -75,6 +83,15 @@ DaemonUnderTest::~DaemonUnderTest() {
 ProcessResult DaemonUnderTest::stop(std::chrono::milliseconds deadline) {
   process_->send_signal(SIGTERM);
   return process_->wait(deadline);
+}
+
+ProcessResult DaemonUnderTest::kill() {
+  process_->send_signal(SIGKILL);
+  return process_->wait(std::chrono::seconds(10));
+}
+
+double DaemonUnderTest::metric(const std::string& name, const std::map<std::string, std::string>& labels) const {
+  return metric_sum(parse_metrics(http_get(metrics_port_, "/metrics")), name, labels);
 }
 
 std::string http_get(std::uint16_t port, const std::string& path) {

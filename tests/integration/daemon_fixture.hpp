@@ -21,15 +21,31 @@ class DaemonUnderTest {
   // `extra_yaml` is appended to a config that binds every listener to 127.0.0.1:0;
   // "{dir}" in it stands for the daemon's own temporary directory.
   explicit DaemonUnderTest(const std::string& extra_yaml = "", const std::string& name = "daemon");
+  // Writes the configuration but does not start the daemon when `start` is false; the
+  // daemon then fails to start when `start()` is called if it cannot.
+  DaemonUnderTest(const std::string& extra_yaml, const std::string& name, bool start);
+  void start();
   ~DaemonUnderTest();
 
   [[nodiscard]] std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   [[nodiscard]] std::uint16_t udp_port() const { return udp_port_; }
   [[nodiscard]] std::uint16_t metrics_port() const { return metrics_port_; }
   [[nodiscard]] const std::string& dir() const { return dir_; }
+  [[nodiscard]] std::string config_path() const { return dir_ + "/anomstreamd.yaml"; }
+  [[nodiscard]] pid_t pid() const { return process_->pid(); }
 
   // Sends SIGTERM and waits for exit.
   ProcessResult stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+  // SIGKILL, as a crash or systemd's last resort would, and waits for the process to go.
+  ProcessResult kill();
+  void send_signal(int signal) const { process_->send_signal(signal); }
+  // Polls the daemon's output until `needle` appears.
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
+    return process_->wait_for_output(needle, deadline);
+  }
+  [[nodiscard]] std::string output() const { return process_->output_so_far(); }
+  // One metric's value (summed over label sets matching `labels`) from /metrics.
+  [[nodiscard]] double metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
 
  private:
   std::string dir_;
@@ -39,6 +55,7 @@ class DaemonUnderTest {
 
 std::string http_get(std::uint16_t port, const std::string& path);
 
+using tools::http_response;
 using tools::metric_sum;
 using tools::parse_metrics;
 

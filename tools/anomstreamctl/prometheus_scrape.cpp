@@ -13,7 +13,7 @@
 
 namespace anomstream::tools {
 
-std::string http_get(std::uint16_t port, const std::string& path) {
+std::string http_response(std::uint16_t port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return "";
   sockaddr_in address{};
@@ -33,8 +33,25 @@ std::string http_get(std::uint16_t port, const std::string& path) {
   char buf[8192];
   for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
+  return response;
+}
+
+std::string http_get(std::uint16_t port, const std::string& path) {
+  const std::string response = http_response(port, path);
   const auto body = response.find("\r\n\r\n");
   return body == std::string::npos ? "" : response.substr(body + 4);
+}
+
+double metric_sum(const std::map<std::string, double>& metrics, const std::string& name,
+                  const std::map<std::string, std::string>& labels) {
+  double sum = 0;
+  for (const auto& [key, value] : metrics) {
+    if (key != name && !key.starts_with(name + "{")) continue;
+    bool match = true;
+    for (const auto& [label, wanted] : labels) match = match && key.find(label + "=\"" + wanted + "\"") != std::string::npos;
+    if (match) sum += value;
+  }
+  return sum;
 }
 
 std::map<std::string, double> parse_metrics(const std::string& text) {
