@@ -1,6 +1,7 @@
 #pragma once
 // The path every observation takes from a transport to a worker queue:
-//   validate (names, dimension, finiteness) -> UpdateSampler -> PrefixRateCap
+//   validate (names, dimension, finiteness) -> PrefixRateCap -> UpdateSampler
+// (the cap first, so an observation it refuses takes no turn of the stride sampler)
 //   -> shard = keyed hash(tenant) % workers -> bounded MPSC queue (full: counted drop)
 // Every observation ends in exactly one of accepted, rate_capped, dropped or
 // rejected{reason}; the counts go to Prometheus through a per-call MetricsBatcher.

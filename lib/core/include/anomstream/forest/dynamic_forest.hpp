@@ -1,6 +1,7 @@
 #pragma once
 // DynamicForest: a ThresholdedForest whose dimension is learned from the data, for callers
-// that only know the width of a stream once it arrives (the daemon, `anomstreamctl eval`).
+// that only know the width of a stream once it arrives. (The daemon does not use it: it
+// builds a ThresholdedForest once a stream's first observation gives its width.)
 //
 // It starts unconfigured; the first point (or an explicit set_dimension) fixes the
 // dimension anywhere in [1, max_dimension] and builds the forest then, from the template
