@@ -1,10 +1,10 @@
-# What `cmake --install` puts where. With --prefix /usr:
+# What `cmake --install` puts where (and so what the .deb holds). With --prefix /usr:
 #
 #   /usr/bin/anomstreamd, /usr/bin/anomstreamctl
 #   /usr/lib/systemd/system/anomstreamd.service   rendered from systemd/anomstreamd.service.in
 #   /usr/lib/sysusers.d/anomstream.conf           the static `anomstream` user the unit runs as
 #   /etc/anomstream/anomstreamd.yaml              config/default.yaml, for the administrator to edit
-#   /usr/share/doc/anomstream/                    README.md, LICENSE, docs/*.md
+#   /usr/share/doc/anomstream/                    README.md, LICENSE, copyright, docs/*.md
 #
 # The configuration directory is absolute by default (/etc/anomstream whatever the
 # prefix), because the unit's ConfigurationDirectory= is under /etc; DESTDIR still stages
@@ -28,7 +28,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/systemd/anomstream.sysusers
         DESTINATION ${ANOMSTREAM_INSTALL_SYSUSERSDIR} RENAME anomstream.conf)
 
 file(GLOB user_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE ${user_docs}
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE
+              ${PROJECT_SOURCE_DIR}/deploy/debian/copyright ${user_docs}
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The unit names the binary, its configuration and the documentation by absolute path.
