@@ -17,6 +17,9 @@ PACKAGES=(
   libbenchmark-dev
   prometheus
   curl
+  # The packaging test: dpkg-shlibdeps for `cpack -G DEB`, systemd-analyze and
+  # systemd-sysusers to check the installed unit and user (no service is started).
+  dpkg-dev systemd
 )
 
 missing=()
