@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
       ("config,c", po::value<std::string>(), "YAML configuration file laid over the built-in defaults")
       ("check-config", po::value<std::string>(), "validate a YAML configuration file and exit (non-zero on error)")
       ("print-default-config", "print the built-in configuration (config/default.yaml) and exit")
-      ("log-level", po::value<std::string>(), "override logging.level (trace, debug, info, warn, error, critical, off)");
+      ("log-level", po::value<std::string>(), "override logging.level (trace, debug, info, warn, error, critical, off)")
+      ("state-dir", po::value<std::string>(), "override state.dir (the systemd unit passes its StateDirectory)");
 
   po::variables_map vm;
   try {
@@ -183,6 +184,11 @@ int main(int argc, char** argv) {
       return EXIT_USAGE;
     }
     config->config.log_level = level;
+  }
+  if (vm.count("state-dir")) {
+    // Kept in the document too, so a reload does not report it as changed.
+    config->config.state.dir = vm["state-dir"].as<std::string>();
+    config->document["state"]["dir"] = config->config.state.dir;
   }
   return run(std::move(*config), path);
 }

@@ -77,7 +77,7 @@ unit="$stage/usr/lib/systemd/system/anomstreamd.service"
 if grep -n '@[A-Z_]*@' "$unit" >&2; then fail "the unit still holds placeholders"; fi
 # shellcheck disable=SC2016  # $MAINPID is the unit's, not ours
 for line in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=30s' \
-  'ExecStart=/usr/bin/anomstreamd --config /etc/anomstream/anomstreamd.yaml' \
+  'ExecStart=/usr/bin/anomstreamd --config /etc/anomstream/anomstreamd.yaml --state-dir %S/anomstream' \
   'ExecReload=/bin/kill -HUP $MAINPID' 'User=anomstream' 'Group=anomstream' \
   'StateDirectory=anomstream' 'ConfigurationDirectory=anomstream'; do
   grep -qxF "$line" "$unit" || fail "the unit lacks the line: $line"
