@@ -105,10 +105,13 @@ TEST_CASE("injected anomalies raise alerts that point at the perturbed feature, 
   }
   MESSAGE("injected ", injected.size(), ", alerts ", watched.size(), ", caught ", caught, ", attributed ",
           attributed);
-  CHECK(caught >= injected.size() * 8 / 10);
-  CHECK(attributed >= caught * 8 / 10);
-  // Few false alarms: alerts on normal traffic stay well below the anomalies themselves.
-  CHECK(watched.size() - caught <= injected.size() / 2);
+  // What docs/features.md states for this stream: every injected anomaly alerted, all
+  // but one with the top attributed feature among the perturbed ones, at most 5 alerts
+  // on normal traffic. (The run is deterministic: seeded traffic and forests.)
+  CHECK(injected.size() == 47);
+  CHECK(caught == injected.size());
+  CHECK(attributed >= injected.size() - 1);
+  CHECK(watched.size() - caught <= 5);
 
   // Graceful stop: exit 0, JSON lines flushed, audit chain complete.
   const auto stopped = daemon.stop();

@@ -175,11 +175,12 @@ void check_conformance(const std::filesystem::path& dir, std::size_t dimension) 
   const Summary s = run_reference_configuration(*golden);
   // Two forests that differ only in their seed agree on ranks only so far (forest
   // randomness: 0.91 at D = 4, 0.83 at D = 16 for 100 trees), and the reference is one
-  // such forest. Conformance means agreeing with the reference as well as with ourselves;
-  // the 0.9 target is reported, and exceeds that ceiling at D = 16
-  // (docs/conformance_rcf.md).
-  CHECK(s.spearman >= s.self_spearman - 0.03);
-  WARN(s.spearman >= 0.9);
+  // such forest. The target is a Spearman of 0.9 with the reference, or, where our own
+  // two seeds agree less than that, our seed-to-seed agreement: no independent 100-tree
+  // forest can exceed that ceiling (docs/conformance_rcf.md). 0.01 is the spread of the
+  // seed-to-seed figure between seeds.
+  const double target = std::min(0.9, s.self_spearman - 0.01);
+  CHECK_MESSAGE(s.spearman >= target, "rank agreement with the reference below " << target);
   CHECK(std::abs(s.inlier_mean / s.reference_inlier_mean - 1.0) <= 0.2);
   // The reference ranks every outlier above every inlier (the lowest outlier sits at the
   // 99.9th percentile: 99 outliers among 99 000 points); ours must do the same.
