@@ -100,6 +100,11 @@ std::string http_get(std::uint16_t port, const std::string& path) {
   return body;
 }
 
+int status_of(const std::string& response) {
+  const auto space = response.find(' ');
+  return space == std::string::npos ? 0 : std::atoi(response.c_str() + space + 1);
+}
+
 bool poll_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {

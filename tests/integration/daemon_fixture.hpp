@@ -59,6 +59,9 @@ using tools::http_response;
 using tools::metric_sum;
 using tools::parse_metrics;
 
+// The status code of an HTTP response ("HTTP/1.x 200 OK" -> 200), 0 when there is none.
+int status_of(const std::string& response);
+
 // Calls `condition` every 20 ms until it returns true or `deadline` passes.
 bool poll_until(const std::function<bool()>& condition,
                 std::chrono::milliseconds deadline = std::chrono::seconds(30));

@@ -28,6 +28,7 @@
 using namespace std::chrono_literals;
 using anomstream::test::DaemonUnderTest;
 using anomstream::test::http_response;
+using anomstream::test::status_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -89,12 +90,6 @@ std::vector<AlertKey> alerts_in(const fs::path& file) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// The status code of an HTTP response ("HTTP/1.x 200 OK" -> 200), 0 when there is none.
-int status_of(const std::string& response) {
-  const auto space = response.find(' ');
-  return space == std::string::npos ? 0 : std::atoi(response.c_str() + space + 1);
 }
 
 std::string state_yaml(const fs::path& dir, const fs::path& alerts, int interval_s = 300) {
