@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "anomstream/triage/audit_chain.hpp"
+#include "anomstream/triage/audit_verifier.hpp"
 #include "audit/audit_log.hpp"
 #include "commands.hpp"
 
