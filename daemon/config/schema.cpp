@@ -184,6 +184,14 @@ Field build_schema() {
           string("path", "audit log file; empty disables the audit log", at<&C::audit, &C::Audit::path>),
           string("key_file", "file holding the HMAC-SHA256 key", at<&C::audit, &C::Audit::key_file>),
           string("key_env", "environment variable holding the HMAC-SHA256 key", at<&C::audit, &C::Audit::key_env>),
+          string("previous_key_file", "file holding the key the existing log was written under (key rotation)",
+                 at<&C::audit, &C::Audit::previous_key_file>),
+          choice("fsync", {"always", "interval", "never"}, "when written entries are forced to disk",
+                 at<&C::audit, &C::Audit::fsync>),
+          integer("fsync_interval_ms", 1, 3600000, "fsync interval: longest time an entry stays unsynced",
+                  at<&C::audit, &C::Audit::fsync_interval_ms>),
+          integer("rotate_bytes", 0, 1099511627776.0, "rotate the log before it would exceed this; 0 never",
+                  at<&C::audit, &C::Audit::rotate_bytes>),
       }),
   });
 }

@@ -39,7 +39,7 @@ int run_audit(int argc, char** argv) {
     std::cerr << "usage: anomstreamctl audit verify FILE (--key-file F | --key-env VAR)\n";
     return EXIT_FAILURE_TO_RUN;
   }
-  auto key = daemon::load_audit_key({"", vm["key-file"].as<std::string>(), vm["key-env"].as<std::string>()});
+  auto key = daemon::load_audit_key(vm["key-file"].as<std::string>(), vm["key-env"].as<std::string>());
   if (!key) {
     std::cerr << "anomstreamctl audit: " << key.error() << "\n";
     return EXIT_FAILURE_TO_RUN;
