@@ -32,17 +32,19 @@ int check_config(const std::string& path) {
   return 0;
 }
 
-sigset_t shutdown_signals() {
+// SIGINT and SIGTERM stop the daemon; SIGHUP reopens the audit log (logrotate).
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
-// Waits for SIGINT/SIGTERM, which main() blocked before any thread started.
-int wait_for_shutdown_signal() {
-  sigset_t set = shutdown_signals();
+// Waits for a handled signal, which main() blocked before any thread started.
+int wait_for_signal() {
+  sigset_t set = handled_signals();
   int signal = 0;
   sigwait(&set, &signal);
   return signal;
@@ -62,7 +64,11 @@ int run(const DaemonConfig& config, const std::string& source) {
   spdlog::info("event=ready grpc={}:{} udp={}:{} metrics={}:{}", config.grpc.listen.host, ports->grpc,
                config.udp.listen.host, ports->udp, config.metrics_listen.host, ports->metrics);
   anomstream::daemon::systemd_notify("READY=1");
-  const int signal = wait_for_shutdown_signal();
+  int signal = wait_for_signal();
+  for (; signal == SIGHUP; signal = wait_for_signal()) {
+    spdlog::info("event=reopen signal={}", signal);
+    daemon.reopen_logs();
+  }
   spdlog::info("event=stopping signal={} deadline_ms={}", signal, config.shutdown_deadline_ms);
   anomstream::daemon::systemd_notify("STOPPING=1");
   const bool in_time = daemon.stop(std::chrono::milliseconds(config.shutdown_deadline_ms));
@@ -77,9 +83,9 @@ int run(const DaemonConfig& config, const std::string& source) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Block the shutdown signals first, so every thread inherits the mask and only
-  // wait_for_shutdown_signal() receives them.
-  const sigset_t signals = shutdown_signals();
+  // Block the handled signals first, so every thread inherits the mask and only
+  // wait_for_signal() receives them.
+  const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   po::options_description options("anomstreamd options");

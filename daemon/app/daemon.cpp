@@ -61,6 +61,13 @@ bool Daemon::stop(std::chrono::milliseconds deadline) {
   return in_time;
 }
 
+void Daemon::reopen_logs() {
+  if (!audit_) return;
+  if (auto reopened = audit_->reopen(); !reopened) {
+    spdlog::error("event=audit_reopen_failed error=\"{}\"", reopened.error());
+  }
+}
+
 void Daemon::fill_status(v1::StatusReply& reply) const {
   reply.set_version(VERSION);
   reply.set_started_ns(started_ns_);

@@ -40,6 +40,8 @@ class Daemon {
   std::expected<BoundPorts, std::string> start();
   // Drains and flushes; returns false if the deadline passed first.
   bool stop(std::chrono::milliseconds deadline);
+  // SIGHUP: reopens the audit log at its path (after logrotate moved the file away).
+  void reopen_logs();
 
  private:
   using StepResult = std::expected<void, std::string>;
