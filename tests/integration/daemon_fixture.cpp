@@ -77,6 +77,11 @@ ProcessResult DaemonUnderTest::stop(std::chrono::milliseconds deadline) {
   return process_->wait(deadline);
 }
 
+ProcessResult DaemonUnderTest::kill(std::chrono::milliseconds deadline) {
+  process_->send_signal(SIGKILL);
+  return process_->wait(deadline);
+}
+
 std::string http_get(std::uint16_t port, const std::string& path) {
   std::string body = tools::http_get(port, path);
   if (body.empty()) throw std::runtime_error("http_get: nothing from port " + std::to_string(port) + path);

@@ -30,6 +30,13 @@ class DaemonUnderTest {
 
   // Sends SIGTERM and waits for exit.
   ProcessResult stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+  // Sends SIGKILL and waits for exit: a crash, with no chance to flush anything.
+  ProcessResult kill(std::chrono::milliseconds deadline = std::chrono::seconds(20));
+  void send_signal(int signal) const { process_->send_signal(signal); }
+  // Polls the daemon's output until `needle` appears; false at the deadline.
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
+    return process_->wait_for_output(needle, deadline);
+  }
 
  private:
   std::string dir_;
