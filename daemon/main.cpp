@@ -127,7 +127,7 @@ int run(anomstream::daemon::LoadedConfig loaded, const std::string& path) {
 
 int main(int argc, char** argv) {
   // Block the shutdown signals first, so every thread inherits the mask and only
-  // wait_for_shutdown_signal() receives them.
+  // serve() receives them.
   const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 

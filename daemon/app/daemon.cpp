@@ -112,11 +112,22 @@ bool Daemon::stop() {
   return in_time;
 }
 
+void Daemon::reopen_sinks(const std::string& json_lines) {
+  if (!hub_->reopen(json_lines)) spdlog::error("event=sink_reopen_failed path=\"{}\"", json_lines);
+  if (audit_) {
+    if (auto reopened = audit_->reopen(); !reopened) {
+      spdlog::error("event=audit_reopen_failed error=\"{}\"", reopened.error());
+    }
+  }
+}
+
 ReloadResult Daemon::reload() {
   ReloadResult result;
   auto loaded = config_path_.empty() ? load_config_document("", config_source_)
                                      : load_config_document_file(config_path_);
   if (!loaded) {
+    // SIGHUP is also logrotate's signal: the sinks reopen even when the file is invalid.
+    reopen_sinks(config_.json_lines);
     result.message = loaded.error().message();
     while (!result.message.empty() && result.message.back() == '\n') result.message.pop_back();
     metrics_->config_reloads(false).Increment();
@@ -151,9 +162,7 @@ ReloadResult Daemon::reload() {
   if (changed({"pipeline."})) settings_->replace(pipeline_settings(next));
   if (changed({"logging."})) spdlog::set_level(spdlog::level::from_str(next.log_level));
   // SIGHUP is also logrotate's signal: the sinks reopen whether or not their path changed.
-  if (!hub_->reopen(next.json_lines)) {
-    spdlog::error("event=sink_reopen_failed path=\"{}\"", next.json_lines);
-  }
+  reopen_sinks(next.json_lines);
   config_ = std::move(next);
   document_ = std::move(document);
   result.ok = true;
@@ -176,6 +185,7 @@ std::string Daemon::not_ready_reason() const {
   if (draining_) return "draining";
   if (!ready_) return "starting";
   if (store_ && !store_->healthy()) return "state.dir: the last state file could not be written";
+  if (audit_ && !audit_->healthy()) return "audit.path: the last audit entry could not be written";
   return {};
 }
 

@@ -76,6 +76,7 @@ class Daemon {
   StepResult start_grpc();
   StepResult start_udp();
 
+  void reopen_sinks(const std::string& json_lines);
   void fill_status(v1::StatusReply& reply) const;
   bool handle_feedback(const v1::Feedback& feedback);
   void audit(std::string_view kind, const std::string& payload);

@@ -68,7 +68,17 @@ Daemon::StepResult Daemon::open_state() {
 
 Daemon::StepResult Daemon::open_audit() {
   if (config_.audit.path.empty()) return {};
-  auto opened = AuditLog::open({config_.audit.path, config_.audit.key_file, config_.audit.key_env});
+  AuditSettings settings;
+  settings.path = config_.audit.path;
+  settings.key_file = config_.audit.key_file;
+  settings.key_env = config_.audit.key_env;
+  settings.previous_key_file = config_.audit.previous_key_file;
+  settings.fsync = parse_audit_fsync(config_.audit.fsync).value_or(AuditFsync::interval);
+  settings.fsync_interval = std::chrono::milliseconds(config_.audit.fsync_interval_ms);
+  settings.rotate_bytes = static_cast<std::uint64_t>(config_.audit.rotate_bytes);
+  AuditHooks hooks;
+  hooks.write_errors = &metrics_->audit_write_errors();
+  auto opened = AuditLog::open(settings, std::move(hooks));
   if (!opened) return std::unexpected(opened.error());
   audit_ = std::move(*opened);
   std::string payload = "{\"event\":\"config_load\",\"source\":";

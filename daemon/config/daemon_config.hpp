@@ -63,6 +63,10 @@ struct DaemonConfig {
     std::string path;
     std::string key_file;
     std::string key_env;
+    std::string previous_key_file;
+    std::string fsync;  // "always", "interval" or "never"
+    std::int64_t fsync_interval_ms = 0;
+    std::int64_t rotate_bytes = 0;
   } audit;
   struct State {
     std::string dir;

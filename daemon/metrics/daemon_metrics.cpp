@@ -113,6 +113,11 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                         .Help("Entries appended to the audit log")
                         .Register(*registry_)
                         .Add({});
+  audit_write_errors_ = &prometheus::BuildCounter()
+                             .Name("anomstream_audit_write_errors_total")
+                             .Help("Failed writes and syncs of the audit log (ENOSPC, EIO, short writes)")
+                             .Register(*registry_)
+                             .Add({});
   watch_dropped_ = &prometheus::BuildCounter()
                         .Name("anomstream_sink_watch_alerts_dropped_total")
                         .Help("Alerts not delivered to a WatchAlerts subscriber whose queue was full")

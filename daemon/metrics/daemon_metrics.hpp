@@ -79,6 +79,7 @@ class DaemonMetrics {
   prometheus::Gauge& live_tenants() { return *live_tenants_; }
   prometheus::Counter& pool_evictions() { return *evictions_; }
   prometheus::Counter& audit_entries() { return *audit_entries_; }
+  prometheus::Counter& audit_write_errors() { return *audit_write_errors_; }
   prometheus::Counter& watch_dropped() { return *watch_dropped_; }
   prometheus::Counter& sink_errors() { return *sink_errors_; }
   prometheus::Gauge& state_pass_seconds(std::size_t worker) { return *state_pass_seconds_[worker]; }
@@ -100,6 +101,7 @@ class DaemonMetrics {
   prometheus::Gauge* live_tenants_ = nullptr;
   prometheus::Counter* evictions_ = nullptr;
   prometheus::Counter* audit_entries_ = nullptr;
+  prometheus::Counter* audit_write_errors_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;
   prometheus::Counter* sink_errors_ = nullptr;
   std::vector<prometheus::Gauge*> state_pass_seconds_;

@@ -42,6 +42,7 @@ TEST_CASE("injected anomalies raise alerts that point at the perturbed feature, 
   const std::string key = (std::filesystem::temp_directory_path() /
                            ("anomstream-audit-key-" + std::to_string(::getpid()))).string();
   std::ofstream(key) << "integration-test-audit-key-0123456789\n";
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   DaemonUnderTest daemon("audit:\n  path: \"{dir}/audit.log\"\n  key_file: " + key +
                              "\nsinks:\n  json_lines: \"{dir}/alerts.jsonl\"\n",
                          "alerts");

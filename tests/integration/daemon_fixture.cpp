@@ -85,9 +85,9 @@ ProcessResult DaemonUnderTest::stop(std::chrono::milliseconds deadline) {
   return process_->wait(deadline);
 }
 
-ProcessResult DaemonUnderTest::kill() {
+ProcessResult DaemonUnderTest::kill(std::chrono::milliseconds deadline) {
   process_->send_signal(SIGKILL);
-  return process_->wait(std::chrono::seconds(10));
+  return process_->wait(deadline);
 }
 
 double DaemonUnderTest::metric(const std::string& name, const std::map<std::string, std::string>& labels) const {

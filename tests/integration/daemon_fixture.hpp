@@ -37,7 +37,7 @@ class DaemonUnderTest {
   // Sends SIGTERM and waits for exit.
   ProcessResult stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));
   // SIGKILL, as a crash or systemd's last resort would, and waits for the process to go.
-  ProcessResult kill();
+  ProcessResult kill(std::chrono::milliseconds deadline = std::chrono::seconds(20));
   void send_signal(int signal) const { process_->send_signal(signal); }
   // Polls the daemon's output until `needle` appears.
   bool wait_for_output(const std::string& needle, std::chrono::milliseconds deadline = std::chrono::seconds(20)) {

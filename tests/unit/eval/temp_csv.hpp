@@ -1,43 +1,10 @@
 #pragma once
-// A scratch directory for CSV files written by a test, removed at scope exit.
+// The scratch directory eval tests write CSV files to (tests/support/temp_dir.hpp).
 
-#include <atomic>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <string_view>
+#include "temp_dir.hpp"
 
 namespace anomstream::eval::test {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = std::filesystem::temp_directory_path() /
-            ("anomstream-eval-" + std::to_string(stamp) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const noexcept { return path_; }
-
-  // Writes `text` byte for byte to `name` in the directory and returns its path.
-  std::filesystem::path write(std::string_view name, std::string_view text) const {
-    const auto file = path_ / name;
-    std::ofstream out(file, std::ios::binary);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using anomstream::test::TempDir;
 
 }  // namespace anomstream::eval::test

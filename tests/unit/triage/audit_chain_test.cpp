@@ -4,19 +4,16 @@
 #include <vector>
 
 #include "anomstream/triage/audit_chain.hpp"
+#include "anomstream/triage/audit_verifier.hpp"
+#include "byte_text.hpp"
 
+using anomstream::test::bytes_of;
 using anomstream::triage::AuditChain;
 using anomstream::triage::AuditVerifier;
 
 namespace {
 
-std::vector<std::byte> key_of(std::string_view text) {
-  std::vector<std::byte> key;
-  for (char c : text) key.push_back(static_cast<std::byte>(c));
-  return key;
-}
-
-const auto KEY = key_of("0123456789abcdef-test-key");
+const auto KEY = bytes_of("0123456789abcdef-test-key");
 
 std::vector<std::string> make_log(int n) {
   auto chain = AuditChain::create(KEY);
@@ -82,7 +79,7 @@ TEST_CASE("swapped entries and a replaced payload are reported") {
   // A forger without the key rewrites entry 2's payload with a consistent digest (they
   // can compute SHA-256) and chains it to entry 1, but cannot produce the MAC.
   auto lines = make_log(3);
-  auto forger = AuditChain::create(key_of("forger-key-0123456789"));
+  auto forger = AuditChain::create(bytes_of("forger-key-0123456789"));
   REQUIRE(forger);
   auto ignored = forger->append(1000, "config_load", "{}");
   REQUIRE(ignored);
@@ -95,7 +92,7 @@ TEST_CASE("swapped entries and a replaced payload are reported") {
   CHECK(v.problem() == "previous-mac mismatch at sequence 2");
 
   // The same log checked with the wrong key fails at its first entry.
-  const auto wrong = verify(make_log(3), key_of("another-key-0123456789"));
+  const auto wrong = verify(make_log(3), bytes_of("another-key-0123456789"));
   CHECK(wrong.first_bad_line() == 1);
   CHECK(wrong.problem() == "mac mismatch at sequence 1");
 }
@@ -114,6 +111,47 @@ TEST_CASE("resume_after continues the chain across restarts") {
   CHECK(v.entries_verified() == 6);
 }
 
+TEST_CASE("a prepared entry joins the chain only when committed") {
+  auto chain = AuditChain::create(KEY);
+  REQUIRE(chain);
+  auto first = chain->prepare(1, "alert", "{}");
+  REQUIRE(first);
+  CHECK(chain->next_sequence() == 1);  // a write that fails never commits: nothing moved
+
+  auto again = chain->prepare(2, "alert", "{\"retry\":1}");
+  REQUIRE(again);
+  CHECK(again->sequence == 1);
+  CHECK(chain->commit(*again));
+  CHECK(chain->next_sequence() == 2);
+  CHECK(chain->head_mac() == again->mac);
+  CHECK_FALSE(chain->commit(*first));  // stale: prepared before the chain moved
+  CHECK(chain->next_sequence() == 2);
+
+  auto next = chain->append(3, "alert", "{}");
+  REQUIRE(next);
+  CHECK(verify({again->line, *next}).ok());
+}
+
+TEST_CASE("rekey MACs later entries under the new key and keeps the head") {
+  auto chain = AuditChain::create(KEY);
+  REQUIRE(chain);
+  REQUIRE(chain->append(1, "config_load", "{}"));
+  const auto head = chain->head_mac();
+  const auto new_key = bytes_of("the-next-key-0123456789");
+  CHECK_FALSE(chain->rekey(bytes_of("short")));
+  REQUIRE(chain->rekey(new_key));
+  CHECK(chain->head_mac() == head);
+  CHECK(chain->key_id() == anomstream::triage::audit_key_id(new_key));
+}
+
+TEST_CASE("a key id is 16 hex digits of the key's SHA-256 and tells keys apart") {
+  const auto id = anomstream::triage::audit_key_id(KEY);
+  CHECK(id.size() == 16);
+  CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(id == anomstream::triage::audit_key_id(bytes_of("0123456789abcdef-test-key")));
+  CHECK(id != anomstream::triage::audit_key_id(bytes_of("0123456789abcdef-test-kez")));
+}
+
 TEST_CASE("payloads with quotes, control characters and UTF-8 round-trip") {
   auto chain = AuditChain::create(KEY);
   REQUIRE(chain);
@@ -128,7 +166,7 @@ TEST_CASE("payloads with quotes, control characters and UTF-8 round-trip") {
 }
 
 TEST_CASE("invalid keys, kinds and garbage lines are errors, not crashes") {
-  auto short_key = AuditChain::create(key_of("short"));
+  auto short_key = AuditChain::create(bytes_of("short"));
   REQUIRE_FALSE(short_key);
   CHECK(short_key.error().field == "audit key");
   CHECK(short_key.error().bound == "must be at least 16 bytes (got 5)");

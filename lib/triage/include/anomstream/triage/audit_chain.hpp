@@ -14,8 +14,17 @@
 // never from the configuration text).
 //
 // Entries are one JSON object per line (see docs/operations.md). This type formats and
-// checks lines; writing them to a file is the caller's job. Memory: O(1) beyond the line
-// being formatted; HMAC cost ~1 µs per entry.
+// checks lines; writing them to a file is the caller's job. A writer that can fail
+// calls prepare(), writes the line, and commit()s only once the write succeeded, so a
+// failed write leaves the chain where it was. A key change (key_rotated, see
+// audit_events.hpp) is rekey() after the entry that announces it.
+//
+// Memory: O(1) beyond the key and the line being formatted.
+// Time: one SHA-256 of the payload and one HMAC per entry (~1 µs for a short payload).
+// Errors: create/rekey refuse keys shorter than AUDIT_MIN_KEY_BYTES (invalid_config);
+// prepare refuses a kind outside [a-z0-9_]{1,64} (invalid_input); resume_after reports
+// a line that does not parse (parse_error) or whose MAC does not verify with the key
+// (corrupt_snapshot).
 
 #include <array>
 #include <cstddef>
@@ -44,20 +53,41 @@ struct AuditEntry {
   Digest mac{};
 };
 
+// An entry formatted against the chain's head but not yet part of the chain.
+struct PreparedEntry {
+  std::string line;  // the JSON line, without the trailing newline
+  std::uint64_t sequence = 0;
+  Digest mac{};
+};
+
 class AuditChain {
  public:
   // key: at least AUDIT_MIN_KEY_BYTES bytes.
   static Result<AuditChain> create(std::span<const std::byte> key);
 
-  // Continues an existing log: `last_line` is its last entry, checked against the key.
+  // Continues an existing log: `last_line` is its last entry, checked against the key
+  // (its payload digest and MAC).
   Status resume_after(std::string_view last_line);
 
-  // Appends an entry and returns its JSON line (without the trailing newline).
+  // Formats the next entry without advancing the chain.
   // kind: 1..AUDIT_MAX_KIND_BYTES of [a-z0-9_].
+  [[nodiscard]] Result<PreparedEntry> prepare(std::int64_t time_ns, std::string_view kind,
+                                              std::string_view payload) const;
+  // Makes a prepared entry the chain's head (call once its line is written). False, and
+  // nothing changes, if the chain has moved since the entry was prepared.
+  bool commit(const PreparedEntry& entry) noexcept;
+
+  // prepare + commit: for callers whose write cannot fail. Returns the JSON line
+  // (without the trailing newline).
   Result<std::string> append(std::int64_t time_ns, std::string_view kind, std::string_view payload);
+
+  // Entries from the next one on are MACed under `key`; the head is unchanged.
+  Status rekey(std::span<const std::byte> key);
 
   [[nodiscard]] std::uint64_t next_sequence() const noexcept { return next_sequence_; }
   [[nodiscard]] const Digest& head_mac() const noexcept { return prev_mac_; }
+  // audit_key_id of the key entries are MACed under.
+  [[nodiscard]] std::string key_id() const;
 
  private:
   explicit AuditChain(std::vector<std::byte> key) : key_(std::move(key)) {}
@@ -66,37 +96,12 @@ class AuditChain {
   Digest prev_mac_{};
 };
 
-// Streaming verifier: feed the log line by line (empty lines are ignored); the first
-// problem is kept and later lines are not examined.
-class AuditVerifier {
- public:
-  static Result<AuditVerifier> create(std::span<const std::byte> key);
-
-  // false once a problem has been found.
-  bool feed(std::string_view line);
-
-  [[nodiscard]] bool ok() const noexcept { return problem_.empty(); }
-  [[nodiscard]] std::uint64_t entries_verified() const noexcept { return verified_; }
-  // 1-based line number of the first bad line (0 when ok), and what is wrong with it:
-  // "mac mismatch", "payload digest mismatch", "missing entry: expected sequence N,
-  // found M", "previous-mac mismatch", or a parse error naming the field.
-  [[nodiscard]] std::size_t first_bad_line() const noexcept { return bad_line_; }
-  [[nodiscard]] const std::string& problem() const noexcept { return problem_; }
-  [[nodiscard]] std::uint64_t last_sequence() const noexcept { return expected_sequence_ - 1; }
-
- private:
-  explicit AuditVerifier(std::vector<std::byte> key) : key_(std::move(key)) {}
-  std::vector<std::byte> key_;
-  std::uint64_t expected_sequence_ = 1;
-  Digest prev_mac_{};
-  std::size_t line_number_ = 0;
-  std::size_t bad_line_ = 0;
-  std::uint64_t verified_ = 0;
-  std::string problem_;
-};
-
 // Parses one audit line (no MAC check).
 Result<AuditEntry> parse_audit_line(std::string_view line);
+
+// A key's public name: the first 16 hex digits of SHA-256(key). Names keys in
+// key_rotated entries and in logs without revealing them.
+std::string audit_key_id(std::span<const std::byte> key);
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
 
