@@ -274,6 +274,12 @@ TEST_CASE("a stop with a deep queue ends at its deadline, counts the rest as dro
     REQUIRE(stub->ObserveBatch(&context, batch, &summary).ok());
   }
   const auto started = std::chrono::steady_clock::now();
+  daemon.send_signal(SIGTERM);
+  // While it drains it is alive but not ready.
+  CHECK(anomstream::test::poll_until([&] {
+    const auto response = http_response(daemon.metrics_port(), "/readyz");
+    return status_of(response) == 503 && response.find("draining") != std::string::npos;
+  }, 5s));
   const auto result = daemon.stop(30s);
   const auto took = std::chrono::steady_clock::now() - started;
   REQUIRE(result.exit_code == 0);
