@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "sink/alert_json.hpp"
+#include "worker/log_text.hpp"
 #include "version.hpp"
 
 namespace anomstream::daemon {
@@ -125,16 +126,25 @@ ReloadResult Daemon::reload() {
   ReloadResult result;
   auto loaded = config_path_.empty() ? load_config_document("", config_source_)
                                      : load_config_document_file(config_path_);
-  if (!loaded) {
-    // SIGHUP is also logrotate's signal: the sinks reopen even when the file is invalid.
+  // An invalid file, or tokens file, changes nothing; SIGHUP is also logrotate's signal,
+  // so the sinks reopen all the same.
+  const auto refuse = [&](std::string message) {
+    while (!message.empty() && message.back() == '\n') message.pop_back();
     reopen_sinks(config_.json_lines);
-    result.message = loaded.error().message();
-    while (!result.message.empty() && result.message.back() == '\n') result.message.pop_back();
     metrics_->config_reloads(false).Increment();
     std::string payload = "{\"event\":\"config_reload\",\"result\":\"error\",\"error\":";
-    append_json_string(payload, result.message);
+    append_json_string(payload, message);
     audit("config_reload", payload + "}");
+    result.message = std::move(message);
     return result;
+  };
+  if (!loaded) return refuse(loaded.error().message());
+  if (auto tokens = access_->reload(); !tokens) return refuse(tokens.error());
+  if (!config_.udp.keys_file.empty()) {
+    auto keys = UdpKeyTable::load(config_.udp.keys_file);
+    if (!keys) return refuse(keys.error());
+    udp_->replace_authenticator(std::make_unique<UdpAuthenticator>(
+        std::move(*keys), std::chrono::seconds(config_.udp.replay_window_s), now_ns()));
   }
   std::vector<std::string> applied;
   for (const auto& change : changed_keys(document_, loaded->document)) {
@@ -152,11 +162,7 @@ ReloadResult Daemon::reload() {
   };
   if (changed({"hotpath."})) {
     auto policy = admission_policy(next);
-    if (!policy) {
-      result.message = policy.error();
-      metrics_->config_reloads(false).Increment();
-      return result;
-    }
+    if (!policy) return refuse(policy.error());
     admission_->replace_policy(std::move(*policy));
   }
   if (changed({"pipeline."})) settings_->replace(pipeline_settings(next));
@@ -238,7 +244,8 @@ bool Daemon::handle_feedback(const v1::Feedback& feedback) {
              (known ? "true" : "false") + ",\"note\":";
   append_json_string(payload, feedback.note());
   audit("feedback", payload + "}");
-  spdlog::info("event=feedback alert_id={} verdict={} known={}", id, v1::Verdict_Name(feedback.verdict()), known);
+  spdlog::info("event=feedback alert_id=\"{}\" verdict={} known={}", escape_for_log(id),
+               v1::Verdict_Name(feedback.verdict()), known);
   return known;
 }
 

@@ -67,16 +67,19 @@ class Daemon {
  private:
   using StepResult = std::expected<void, std::string>;
   // The start steps, in order (daemon_start.cpp).
+  StepResult check_exposure();
   StepResult serve_metrics();
   StepResult open_state();
   StepResult open_audit();
   StepResult open_sinks();
   StepResult build_admission();
   StepResult start_workers();
+  StepResult open_access();
   StepResult start_grpc();
   StepResult start_udp();
 
   void reopen_sinks(const std::string& json_lines);
+  std::expected<std::shared_ptr<grpc::ServerCredentials>, std::string> grpc_credentials() const;
   void fill_status(v1::StatusReply& reply) const;
   bool handle_feedback(const v1::Feedback& feedback);
   void audit(std::string_view kind, const std::string& payload);
@@ -98,6 +101,7 @@ class Daemon {
   std::unique_ptr<Admission> admission_;
   std::vector<hotpath::Receiver<WorkItem>> receivers_;  // until the workers take them
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<GrpcIngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UdpListener> udp_;

@@ -4,7 +4,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/ip/address.hpp>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
 #include <array>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+
+#include "config/secret_file.hpp"
 
 #include "app/daemon.hpp"
 #include "sink/alert_json.hpp"
@@ -17,6 +26,23 @@ std::string host_port(const std::string& host, std::uint16_t port) {
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+// 127.0.0.0/8, ::1 and "localhost": only this host can connect.
+bool loopback(const std::string& host) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return host == "localhost";
+  return address.is_loopback();
+}
+
+std::expected<std::string, std::string> read_pem(const std::string& path, std::string_view setting, bool secret) {
+  if (secret) return read_secret_file(path, setting);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unexpected(std::string(setting) + ": cannot read \"" + path + "\"");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::move(text).str();
+}
+
 }  // namespace
 
 std::expected<BoundPorts, std::string> Daemon::start() {
@@ -26,12 +52,14 @@ std::expected<BoundPorts, std::string> Daemon::start() {
     StepResult (Daemon::*run)();
   };
   static constexpr std::array STEPS{
+      Step{"check_exposure", &Daemon::check_exposure},
       Step{"serve_metrics", &Daemon::serve_metrics},
       Step{"open_state", &Daemon::open_state},
       Step{"open_audit", &Daemon::open_audit},
       Step{"open_sinks", &Daemon::open_sinks},
       Step{"build_admission", &Daemon::build_admission},
       Step{"start_workers", &Daemon::start_workers},
+      Step{"open_access", &Daemon::open_access},
       Step{"start_grpc", &Daemon::start_grpc},
       Step{"start_udp", &Daemon::start_udp},
   };
@@ -45,11 +73,57 @@ std::expected<BoundPorts, std::string> Daemon::start() {
   return ports_;
 }
 
+// Every listener outside the loopback interface must authenticate its clients: gRPC with
+// TLS or tokens, UDP with signed datagrams, /metrics with basic auth. Otherwise the
+// daemon refuses to start, unless server.allow_insecure_remote (then it warns).
+Daemon::StepResult Daemon::check_exposure() {
+  struct Listener {
+    const char* key;
+    const Endpoint& endpoint;
+    bool protected_by;
+    const char* needs;
+  };
+  const Listener listeners[] = {
+      {"server.grpc.listen", config_.grpc.listen,
+       !config_.grpc.tls.cert_file.empty() || !config_.grpc.tokens_file.empty(),
+       "server.grpc.tls (cert_file, key_file) or server.grpc.auth.tokens_file"},
+      {"server.udp.listen", config_.udp.listen, !config_.udp.keys_file.empty(), "server.udp.auth.keys_file"},
+      {"server.metrics.listen", config_.metrics_listen, !config_.metrics_basic_auth_file.empty(),
+       "server.metrics.auth.basic_file"},
+  };
+  for (const auto& l : listeners) {
+    if (loopback(l.endpoint.host) || l.protected_by) continue;
+    if (!config_.allow_insecure_remote) {
+      return std::unexpected(std::string(l.key) + ": " + l.endpoint.host + " is not a loopback address, so it needs " +
+                             l.needs + " (or server.allow_insecure_remote: true)");
+    }
+    spdlog::warn("event=insecure_listener key={} address={} detail=\"anyone who reaches it can use it without "
+                 "credentials (server.allow_insecure_remote)\"",
+                 l.key, host_port(l.endpoint.host, l.endpoint.port));
+  }
+  return {};
+}
+
+Daemon::StepResult Daemon::open_access() {
+  auto access = AccessControl::open(config_.grpc.tokens_file);
+  if (!access) return std::unexpected(access.error());
+  access_ = std::move(*access);
+  return {};
+}
+
 Daemon::StepResult Daemon::serve_metrics() {
   metrics_ = std::make_unique<DaemonMetrics>(static_cast<std::size_t>(config_.worker_count));
-  auto http = HttpEndpoint::start(config_.metrics_listen.host, config_.metrics_listen.port,
-                                  {.metrics = [this] { return metrics_->text(); },
-                                   .not_ready = [this] { return not_ready_reason(); }});
+  HttpHandlers handlers{.metrics = [this] { return metrics_->text(); },
+                        .not_ready = [this] { return not_ready_reason(); },
+                        .authorized = {}};
+  if (!config_.metrics_basic_auth_file.empty()) {
+    auto credentials = BasicCredentials::load(config_.metrics_basic_auth_file);
+    if (!credentials) return std::unexpected(credentials.error());
+    handlers.authorized = [credentials = std::move(*credentials)](std::string_view header) {
+      return credentials.accepts(header);
+    };
+  }
+  auto http = HttpEndpoint::start(config_.metrics_listen.host, config_.metrics_listen.port, std::move(handlers));
   if (!http) return std::unexpected("server.metrics.listen: " + http.error());
   http_ = std::move(*http);
   ports_.metrics = http_->port();
@@ -137,14 +211,15 @@ Daemon::StepResult Daemon::start_workers() {
 
 Daemon::StepResult Daemon::start_grpc() {
   service_ = std::make_unique<GrpcIngestService>(
-      *admission_, *hub_, static_cast<std::size_t>(config_.max_batch),
+      *admission_, *hub_, *access_, static_cast<std::size_t>(config_.max_batch),
       [this](v1::StatusReply& reply) { fill_status(reply); },
       [this](const v1::Feedback& feedback) { return handle_feedback(feedback); });
+  auto credentials = grpc_credentials();
+  if (!credentials) return std::unexpected(credentials.error());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(host_port(config_.grpc.listen.host, config_.grpc.listen.port),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(host_port(config_.grpc.listen.host, config_.grpc.listen.port), *credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc.max_message_bytes));
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
@@ -157,9 +232,50 @@ Daemon::StepResult Daemon::start_grpc() {
   return {};
 }
 
+// TLS when a certificate is configured (mutual TLS with a client CA), the files re-read
+// every refresh interval; plaintext otherwise.
+std::expected<std::shared_ptr<grpc::ServerCredentials>, std::string> Daemon::grpc_credentials() const {
+  const auto& tls = config_.grpc.tls;
+  if (tls.cert_file.empty() && tls.key_file.empty() && tls.client_ca_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return std::unexpected("server.grpc.tls: cert_file and key_file are both needed");
+  }
+  // Read once here, so a missing or loose file fails the start rather than every handshake.
+  for (const auto& [path, setting, secret] : {std::tuple{tls.cert_file, "server.grpc.tls.cert_file", false},
+                                               std::tuple{tls.key_file, "server.grpc.tls.key_file", true},
+                                               std::tuple{tls.client_ca_file, "server.grpc.tls.client_ca_file", false}}) {
+    if (path.empty()) continue;
+    auto pem = read_pem(path, setting, secret);
+    if (!pem) return std::unexpected(pem.error());
+    if (pem->find("-----BEGIN") == std::string::npos) {
+      return std::unexpected(std::string(setting) + ": \"" + path + "\" holds no PEM block");
+    }
+  }
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file, tls.cert_file, tls.client_ca_file, static_cast<unsigned>(tls.refresh_interval_s));
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!tls.client_ca_file.empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
 Daemon::StepResult Daemon::start_udp() {
+  std::unique_ptr<UdpAuthenticator> authenticator;
+  if (!config_.udp.keys_file.empty()) {
+    auto keys = UdpKeyTable::load(config_.udp.keys_file);
+    if (!keys) return std::unexpected(keys.error());
+    authenticator = std::make_unique<UdpAuthenticator>(std::move(*keys), std::chrono::seconds(config_.udp.replay_window_s),
+                                                       now_ns());
+  }
   udp_ = std::make_unique<UdpListener>(*admission_, static_cast<std::size_t>(config_.udp.max_datagram_bytes),
-                                       static_cast<std::size_t>(config_.max_batch));
+                                       static_cast<std::size_t>(config_.max_batch), std::move(authenticator));
   auto udp_port = udp_->start(config_.udp.listen.host, config_.udp.listen.port);
   if (!udp_port) return std::unexpected(udp_port.error());
   ports_.udp = *udp_port;

@@ -1,13 +1,8 @@
 #include "audit/audit_key.hpp"
 
-#include <fmt/format.h>
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "config/secret_file.hpp"
 
 namespace anomstream::daemon {
 namespace {
@@ -21,21 +16,9 @@ AuditKey to_bytes(std::string_view text) {
 }  // namespace
 
 std::expected<AuditKey, std::string> read_audit_key_file(const std::string& path, std::string_view setting) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) {
-    return std::unexpected(fmt::format("{}: cannot read \"{}\": {}", setting, path, std::strerror(errno)));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return std::unexpected(fmt::format(
-        "{}: \"{}\" has mode {:04o}, which lets its group or others read the key; make it readable by its "
-        "owner only (chmod 600)",
-        setting, path, st.st_mode & 07777));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(fmt::format("{}: cannot read \"{}\"", setting, path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string key = buffer.str();
+  auto text = read_secret_file(path, setting);
+  if (!text) return std::unexpected(text.error());
+  std::string key = std::move(*text);
   while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
   return to_bytes(key);
 }

@@ -20,12 +20,23 @@ struct DaemonConfig {
   struct Grpc {
     Endpoint listen;
     std::int64_t max_message_bytes = 0;
+    struct Tls {
+      std::string cert_file;
+      std::string key_file;
+      std::string client_ca_file;
+      std::int64_t refresh_interval_s = 0;
+    } tls;
+    std::string tokens_file;
   } grpc;
   struct Udp {
     Endpoint listen;
     std::int64_t max_datagram_bytes = 0;
+    std::string keys_file;
+    std::int64_t replay_window_s = 0;
   } udp;
   Endpoint metrics_listen;
+  std::string metrics_basic_auth_file;
+  bool allow_insecure_remote = false;
   std::int64_t max_batch = 0;
   std::int64_t max_dimension = 0;
   std::int64_t worker_count = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <type_traits>
 #include <cmath>
@@ -97,16 +98,43 @@ Field build_schema() {
                        at<&C::grpc, &C::Grpc::listen>),
               integer("max_message_bytes", 1024, 64 * 1024 * 1024, "largest gRPC message accepted",
                       at<&C::grpc, &C::Grpc::max_message_bytes>),
+              map("tls", {
+                  string("cert_file", "server certificate chain (PEM); set with key_file to serve TLS",
+                         at<&C::grpc, &C::Grpc::tls, &C::Grpc::Tls::cert_file>),
+                  string("key_file", "server private key (PEM), readable by its owner only",
+                         at<&C::grpc, &C::Grpc::tls, &C::Grpc::Tls::key_file>),
+                  string("client_ca_file", "CA bundle (PEM) that client certificates must chain to (mutual TLS)",
+                         at<&C::grpc, &C::Grpc::tls, &C::Grpc::Tls::client_ca_file>),
+                  integer("refresh_interval_s", 1, 86400, "how often the certificate files are re-read",
+                          at<&C::grpc, &C::Grpc::tls, &C::Grpc::Tls::refresh_interval_s>),
+              }),
+              map("auth", {
+                  string("tokens_file", "hashed bearer tokens with their tenants and actions; empty: no tokens",
+                         at<&C::grpc, &C::Grpc::tokens_file>),
+              }),
           }),
           map("udp", {
               endpoint("listen", "UDP listen address, host:port (port 0 picks a free port)",
                        at<&C::udp, &C::Udp::listen>),
               integer("max_datagram_bytes", 64, 65507, "largest datagram accepted",
                       at<&C::udp, &C::Udp::max_datagram_bytes>),
+              map("auth", {
+                  string("keys_file", "per-tenant HMAC keys datagrams must be signed with; empty: unsigned",
+                         at<&C::udp, &C::Udp::keys_file>),
+                  integer("replay_window_s", 1, 3600, "a signed datagram's time stamp must be this close to now",
+                          at<&C::udp, &C::Udp::replay_window_s>),
+              }),
           }),
           map("metrics", {
               endpoint("listen", "HTTP address for /metrics, /healthz and /readyz, host:port", at<&C::metrics_listen>),
+              map("auth", {
+                  string("basic_file", "user:sha256(password) lines for basic auth on /metrics; empty: none",
+                         at<&C::metrics_basic_auth_file>),
+              }),
           }),
+          boolean("allow_insecure_remote",
+                  "let a listener on a non-loopback address run without TLS, tokens or keys (warned)",
+                  at<&C::allow_insecure_remote>),
       }),
       map("ingest", {
           integer("max_batch", 1, 65536, "observations per batch or datagram", at<&C::max_batch>),
@@ -328,8 +356,16 @@ void validate(const YAML::Node& node, const Field& schema, const std::string& pa
       problem(node, path, "a map", scalar_text(node), problems);
       return;
     }
+    std::vector<std::string> seen;
     for (const auto& entry : node) {
       const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+      // YAML forbids repeated keys; a parser that keeps the last would hide the first.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        problem(entry.first, join_path(path, key), "each key once in its map", fmt::format("\"{}\" again", key),
+                problems);
+        continue;
+      }
+      seen.push_back(key);
       const Field* child = nullptr;
       for (const auto& candidate : schema.children) {
         if (candidate.name == key) {

@@ -1,35 +1,73 @@
 #include "ingest/grpc_service.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "worker/log_text.hpp"
 
 namespace anomstream::daemon {
 
-GrpcIngestService::GrpcIngestService(Admission& admission, AlertHub& hub, std::size_t max_batch,
-                                     StatusProvider status, FeedbackHandler feedback)
+GrpcIngestService::GrpcIngestService(Admission& admission, AlertHub& hub, const AccessControl& access,
+                                     std::size_t max_batch, StatusProvider status, FeedbackHandler feedback)
     : admission_(admission),
       hub_(hub),
+      access_(access),
       max_batch_(max_batch),
       status_(std::move(status)),
       feedback_(std::move(feedback)) {}
 
-grpc::Status GrpcIngestService::Observe(grpc::ServerContext* /*context*/,
-                                        grpc::ServerReader<v1::Observation>* reader,
+namespace {
+grpc::Status denied(std::string_view action, std::string_view tenant) {
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          fmt::format("the token may not {} tenant \"{}\"", action, escape_for_log(tenant))};
+}
+}  // namespace
+
+grpc::Status GrpcIngestService::refuse_batch(const v1::ObservationBatch& request, const grpc::Status& why,
+                                             RejectReason reason, v1::IngestSummary* reply) {
+  IngestTally tally;
+  auto batcher = admission_.batcher();
+  for (int i = 0; i < request.observations_size(); ++i) {
+    admission_.reject_undecoded(Transport::grpc, reason, why.error_message(), static_cast<std::uint64_t>(i), tally,
+                                batcher);
+  }
+  batcher.flush_metrics();
+  tally.to_summary(*reply);
+  return why;
+}
+
+grpc::Status GrpcIngestService::Observe(grpc::ServerContext* context, grpc::ServerReader<v1::Observation>* reader,
                                         v1::IngestSummary* reply) {
+  const auto caller = access_.authenticate(*context);
+  if (!caller.status.ok()) return caller.status;  // nothing read, nothing to count
   IngestTally tally;
   auto batcher = admission_.batcher();
   v1::Observation observation;
   std::uint64_t index = 0;
+  grpc::Status status = grpc::Status::OK;
   while (reader->Read(&observation)) {
+    if (!caller.allows(Action::write, observation.tenant())) {
+      status = denied("write to", observation.tenant());
+      admission_.reject_undecoded(Transport::grpc, RejectReason::unauthorized, status.error_message(), index++,
+                                  tally, batcher);
+      break;  // the stream ends here; what was read before stays accepted
+    }
     admission_.admit(observation, Transport::grpc, index++, tally, batcher);
   }
   batcher.flush_metrics();
   tally.to_summary(*reply);
-  return grpc::Status::OK;
+  return status;
 }
 
-grpc::Status GrpcIngestService::ObserveBatch(grpc::ServerContext* /*context*/,
-                                             const v1::ObservationBatch* request,
+grpc::Status GrpcIngestService::ObserveBatch(grpc::ServerContext* context, const v1::ObservationBatch* request,
                                              v1::IngestSummary* reply) {
+  const auto caller = access_.authenticate(*context);
+  if (!caller.status.ok()) return refuse_batch(*request, caller.status, RejectReason::unauthenticated, reply);
+  for (const auto& o : request->observations()) {
+    if (!caller.allows(Action::write, o.tenant())) {
+      return refuse_batch(*request, denied("write to", o.tenant()), RejectReason::unauthorized, reply);
+    }
+  }
   IngestTally tally;
   auto batcher = admission_.batcher();
   const auto n = static_cast<std::size_t>(request->observations_size());
@@ -59,6 +97,14 @@ grpc::Status GrpcIngestService::ObserveBatch(grpc::ServerContext* /*context*/,
 grpc::Status GrpcIngestService::WatchAlerts(grpc::ServerContext* context,
                                             const v1::WatchAlertsRequest* request,
                                             grpc::ServerWriter<v1::Alert>* writer) {
+  const auto caller = access_.authenticate(*context);
+  if (!caller.status.ok()) return caller.status;
+  if (request->tenant().empty() ? !(caller.may(Action::watch) && caller.all_tenants())
+                                : !caller.allows(Action::watch, request->tenant())) {
+    return request->tenant().empty()
+               ? grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "watching every tenant needs a \"*\" watch grant")
+               : denied("watch", request->tenant());
+  }
   auto subscription = hub_.subscribe(request->tenant(), request->min_severity());
   // An initial empty metadata write tells the client the subscription is live.
   writer->SendInitialMetadata();
@@ -74,8 +120,14 @@ grpc::Status GrpcIngestService::WatchAlerts(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcIngestService::SubmitFeedback(grpc::ServerContext* /*context*/,
-                                               const v1::Feedback* request, v1::FeedbackReply* reply) {
+grpc::Status GrpcIngestService::SubmitFeedback(grpc::ServerContext* context, const v1::Feedback* request,
+                                               v1::FeedbackReply* reply) {
+  const auto caller = access_.authenticate(*context);
+  if (!caller.status.ok()) return caller.status;
+  // Alert ids start with the tenant: "<tenant>/<stream>/<sequence>".
+  const std::string_view id = request->alert_id();
+  const std::string_view tenant = id.substr(0, id.find('/'));
+  if (!caller.allows(Action::feedback, tenant)) return denied("give feedback on", tenant);
   if (request->alert_id().empty()) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "alert_id: must not be empty"};
   }
@@ -86,8 +138,10 @@ grpc::Status GrpcIngestService::SubmitFeedback(grpc::ServerContext* /*context*/,
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcIngestService::GetStatus(grpc::ServerContext* /*context*/,
-                                          const v1::StatusRequest* /*request*/, v1::StatusReply* reply) {
+grpc::Status GrpcIngestService::GetStatus(grpc::ServerContext* context, const v1::StatusRequest* /*request*/,
+                                          v1::StatusReply* reply) {
+  const auto caller = access_.authenticate(*context);
+  if (!caller.status.ok()) return caller.status;
   status_(*reply);
   return grpc::Status::OK;
 }

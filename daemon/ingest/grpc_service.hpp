@@ -1,13 +1,18 @@
 #pragma once
 // The gRPC IngestService: Observe (client stream), ObserveBatch (unary), WatchAlerts
 // (server stream), SubmitFeedback, GetStatus. Every observation a call delivers is
-// accounted for in its IngestSummary reply and in the metrics.
+// accounted for in its IngestSummary reply and in the metrics. Each call is checked
+// against the access control first (access_control.hpp): UNAUTHENTICATED without a
+// valid token, PERMISSION_DENIED for an action or a tenant the token does not cover;
+// the observations of a refused batch are counted as rejected (unauthenticated or
+// unauthorized).
 
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
 
 #include "anomstream/v1/ingest_service.grpc.pb.h"
+#include "ingest/access_control.hpp"
 #include "ingest/admission.hpp"
 #include "sink/alert_hub.hpp"
 
@@ -18,7 +23,7 @@ class GrpcIngestService final : public v1::IngestService::Service {
   using StatusProvider = std::function<void(v1::StatusReply&)>;
   using FeedbackHandler = std::function<bool(const v1::Feedback&)>;
 
-  GrpcIngestService(Admission& admission, AlertHub& hub, std::size_t max_batch,
+  GrpcIngestService(Admission& admission, AlertHub& hub, const AccessControl& access, std::size_t max_batch,
                     StatusProvider status, FeedbackHandler feedback);
 
   grpc::Status Observe(grpc::ServerContext* context, grpc::ServerReader<v1::Observation>* reader,
@@ -36,8 +41,13 @@ class GrpcIngestService final : public v1::IngestService::Service {
   void stop_watchers();
 
  private:
+  // Refuses every observation of a call that may not write (counted, told to the client).
+  grpc::Status refuse_batch(const v1::ObservationBatch& request, const grpc::Status& why, RejectReason reason,
+                            v1::IngestSummary* reply);
+
   Admission& admission_;
   AlertHub& hub_;
+  const AccessControl& access_;
   std::size_t max_batch_;
   StatusProvider status_;
   FeedbackHandler feedback_;

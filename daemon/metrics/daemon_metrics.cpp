@@ -20,6 +20,9 @@ std::string_view to_string(RejectReason reason) noexcept {
     case RejectReason::non_finite: return "non_finite";
     case RejectReason::shutting_down: return "shutting_down";
     case RejectReason::no_capacity: return "no_capacity";
+    case RejectReason::unauthenticated: return "unauthenticated";
+    case RejectReason::unauthorized: return "unauthorized";
+    case RejectReason::out_of_range: return "out_of_range";
   }
   return "unknown";
 }

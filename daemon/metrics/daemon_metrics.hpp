@@ -38,8 +38,11 @@ enum class RejectReason : std::uint8_t {
   non_finite,          // NaN or infinity among the values
   shutting_down,       // arrived after shutdown began
   no_capacity,         // the tenant's detector state does not fit tenants.max_bytes
+  unauthenticated,     // no valid token (gRPC), or an unsigned, badly signed or replayed datagram (UDP)
+  unauthorized,        // the token or key does not cover the tenant or the action
+  out_of_range,        // a value beyond ingest.max_abs_value
 };
-inline constexpr std::size_t REJECT_REASON_COUNT = 11;
+inline constexpr std::size_t REJECT_REASON_COUNT = 14;
 std::string_view to_string(RejectReason reason) noexcept;
 
 // Why an accepted observation was dropped before scoring (the `reason` label).

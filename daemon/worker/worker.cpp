@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "anomstream/core/siphash.hpp"
+#include "worker/log_text.hpp"
 
 namespace anomstream::daemon {
 namespace {
@@ -71,7 +72,7 @@ Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::
       [this](std::string_view tenant, const std::unique_ptr<TenantState>& state) {
         // Written before it goes, so the tenant comes back warm.
         if (context_.store != nullptr && state->dirty()) save(std::string(tenant), *state, true);
-        spdlog::debug("event=tenant_evicted worker={} tenant={}", index_, tenant);
+        spdlog::debug("event=tenant_evicted worker={} tenant=\"{}\"", index_, escape_for_log(tenant));
         metrics_.pool_evictions().Increment();
         metrics_.live_tenants().Decrement();
       });
@@ -165,7 +166,8 @@ std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& t
   state->saved_position = state->position;
   context_.store->count_restored();
   if (std::uint64_t suppressed = 0; restore_log_.allow(LogLimiter::Clock::now(), suppressed)) {
-    spdlog::info("event=tenant_restored worker={} tenant={} streams={} position={} suppressed={}", index_, tenant,
+    spdlog::info("event=tenant_restored worker={} tenant=\"{}\" streams={} position={} suppressed={}", index_,
+                 escape_for_log(tenant),
                  state->streams.size(), state->position, suppressed);
   }
   return state;
@@ -240,8 +242,8 @@ std::pair<Worker::TenantState*, StreamPipeline*> Worker::pipeline_for(const Work
   auto tenant = tenants_->get_or_create(item.tenant, 0);
   if (!tenant) {
     if (std::uint64_t suppressed = 0; refused_log_.allow(LogLimiter::Clock::now(), suppressed)) {
-      spdlog::error("event=tenant_refused worker={} tenant={} error=\"{}\" suppressed={}", index_, item.tenant,
-                    tenant.error().message(), suppressed);
+      spdlog::error("event=tenant_refused worker={} tenant=\"{}\" error=\"{}\" suppressed={}", index_,
+                    escape_for_log(item.tenant), tenant.error().message(), suppressed);
     }
     return {nullptr, nullptr};
   }
@@ -256,8 +258,8 @@ std::pair<Worker::TenantState*, StreamPipeline*> Worker::pipeline_for(const Work
     auto pipeline = StreamPipeline::create(settings_, item.tenant, item.stream, item.values.size());
     if (!pipeline) {
       if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
-        spdlog::error("event=pipeline_error tenant={} stream={} error=\"{}\" suppressed={}", item.tenant,
-                      item.stream, pipeline.error().message(), suppressed);
+        spdlog::error("event=pipeline_error tenant=\"{}\" stream=\"{}\" error=\"{}\" suppressed={}",
+                      escape_for_log(item.tenant), escape_for_log(item.stream), pipeline.error().message(), suppressed);
       }
       return {nullptr, nullptr};
     }
@@ -282,9 +284,10 @@ void Worker::process(WorkItem& item) {
   if (outcome->regime_change) {
     const RegimeChange& change = *outcome->regime_change;
     if (std::uint64_t suppressed = 0; regime_log_.allow(LogLimiter::Clock::now(), suppressed)) {
-      spdlog::info("event=score_regime_change tenant={} stream={} direction={} magnitude={:.2f} at={} suppressed={}",
-                   item.tenant, item.stream, change.up ? "up" : "down", change.magnitude, change.time_index,
-                   suppressed);
+      spdlog::info(
+          "event=score_regime_change tenant=\"{}\" stream=\"{}\" direction={} magnitude={:.2f} at={} suppressed={}",
+          escape_for_log(item.tenant), escape_for_log(item.stream), change.up ? "up" : "down", change.magnitude,
+          change.time_index, suppressed);
     }
   }
   if (outcome->alert) {

@@ -3,6 +3,7 @@
 #include "prometheus_scrape.hpp"
 
 #include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,6 +40,18 @@ std::uint16_t port_of(const std::string& line, const std::string& key) {
   return static_cast<std::uint16_t>(port);
 }
 
+void overlay(YAML::Node base, const YAML::Node& extra) {
+  if (!extra.IsMap()) return;
+  for (const auto& entry : extra) {
+    const std::string key = entry.first.Scalar();
+    if (base[key].IsMap() && entry.second.IsMap()) {
+      overlay(base[key], entry.second);
+    } else {
+      base[key] = entry.second;
+    }
+  }
+}
+
 }  // namespace
 
 DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::string& name)
@@ -51,11 +64,12 @@ DaemonUnderTest::DaemonUnderTest(const std::string& extra_yaml, const std::strin
   for (auto at = extra.find("{dir}"); at != std::string::npos; at = extra.find("{dir}")) {
     extra.replace(at, 5, dir_);
   }
-  std::ofstream(config_path) << "server:\n"
-                                "  grpc:\n    listen: 127.0.0.1:0\n"
-                                "  udp:\n    listen: 127.0.0.1:0\n"
-                                "  metrics:\n    listen: 127.0.0.1:0\n"
-                             << extra;
+  // The test's keys are laid over the loopback listeners, map by map, so a test may set
+  // server.* keys too (a YAML file may not repeat a key).
+  YAML::Node config = YAML::Load("server:\n  grpc:\n    listen: 127.0.0.1:0\n  udp:\n    listen: 127.0.0.1:0\n"
+                                 "  metrics:\n    listen: 127.0.0.1:0\n");
+  overlay(config, YAML::Load(extra));
+  std::ofstream(config_path) << YAML::Dump(config) << "\n";
   if (start_now) start();
 }
 

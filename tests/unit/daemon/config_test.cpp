@@ -39,6 +39,16 @@ TEST_CASE("every problem in a file is reported, each with its path and line") {
   CHECK(problems[2].found == "unknown key \"extra\"");
 }
 
+TEST_CASE("a key repeated in one map is refused, not silently overridden") {
+  auto config = load_config("server:\n  grpc:\n    listen: \"127.0.0.1:1\"\nserver:\n  allow_insecure_remote: true\n",
+                            "twice.yaml");
+  REQUIRE_FALSE(config);
+  REQUIRE(config.error().problems.size() == 1);
+  CHECK(config.error().problems[0].path == "server");
+  CHECK(config.error().problems[0].line == 4);
+  CHECK(config.error().problems[0].found == "\"server\" again");
+}
+
 TEST_CASE("type mismatches are rejected") {
   CHECK_FALSE(load_config("workers: 3\n", "t.yaml"));                  // map expected
   CHECK_FALSE(load_config("workers:\n  count: two\n", "t.yaml"));      // integer expected
