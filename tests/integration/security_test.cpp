@@ -289,3 +289,36 @@ TEST_CASE("client strings cannot forge log lines, and a flood of bad datagrams w
   CHECK(refused_lines <= 10);
   CHECK(log.find("suppressed=") != std::string::npos);
 }
+
+TEST_CASE("anomstreamctl reaches a secured daemon with a token file and signs its UDP datagrams") {
+  DaemonUnderTest setup("", "ctl-secure", false);
+  const std::string tokens = secret_file(setup.dir(), "tokens.yaml",
+                                         "tokens:\n  - sha256: " + hex_sha256("ops-token") +
+                                             "\n    tenants: [\"*\"]\n    may: [write, watch]\n");
+  const std::string keys = secret_file(setup.dir(), "keys.yaml",
+                                       "keys:\n  - id: replay\n    secret_hex: " + std::string(64, 'c') +
+                                           "\n    tenants: [\"*\"]\n");
+  const std::string token_file = secret_file(setup.dir(), "token", "ops-token\n");
+  const std::string key_file = secret_file(setup.dir(), "udp.key", std::string(64, 'c') + "\n");
+  DaemonUnderTest daemon("server:\n  grpc:\n    auth:\n      tokens_file: \"" + tokens +
+                             "\"\n  udp:\n    auth:\n      keys_file: \"" + keys + "\"\n",
+                         "ctl-secured");
+  const auto ctl = anomstream::test::ctl_path();
+  const auto refused = anomstream::test::run_process({ctl, "status", "--target", daemon.grpc_target()});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("bearer token") != std::string::npos);
+  const auto status =
+      anomstream::test::run_process({ctl, "status", "--target", daemon.grpc_target(), "--token-file", token_file});
+  CHECK_MESSAGE(status.exit_code == 0, status.err);
+  const auto grpc_replay = anomstream::test::run_process(
+      {ctl, "replay", "--target", daemon.grpc_target(), "--token-file", token_file, "--count", "200"});
+  CHECK_MESSAGE(grpc_replay.exit_code == 0, grpc_replay.err);
+  const auto udp_replay = anomstream::test::run_process(
+      {ctl, "replay", "--udp", "127.0.0.1:" + std::to_string(daemon.udp_port()), "--udp-key-id", "replay",
+       "--udp-key-file", key_file, "--count", "200", "--batch", "20"});
+  CHECK_MESSAGE(udp_replay.exit_code == 0, udp_replay.err);
+  CHECK(anomstream::test::poll_until(
+      [&] { return daemon.metric("anomstream_ingest_observations_accepted_total") == 400; }, 10s));
+  CHECK(rejected(daemon, "unauthenticated") == 0);
+  CHECK(daemon.stop().exit_code == 0);
+}

@@ -7,9 +7,12 @@
 #include <array>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "client.hpp"
+#include "config/secret_file.hpp"
+#include "ingest/udp_auth.hpp"
 #include "commands.hpp"
 #include "progress_bar.hpp"
 #include "replay_source.hpp"
@@ -46,8 +49,9 @@ int run_replay(int argc, char** argv) {
   po::options_description options("anomstreamctl replay options");
   options.add_options()
       ("help,h", "print this help")
-      ("target", po::value<std::string>()->default_value("127.0.0.1:50051"), "daemon gRPC address host:port")
       ("udp", po::value<std::string>(), "send over UDP to host:port instead of gRPC")
+      ("udp-key-id", po::value<std::string>(), "sign datagrams with this key id (server.udp.auth.keys_file)")
+      ("udp-key-file", po::value<std::string>(), "file (mode 0600) holding that key's secret in hex")
       ("csv", po::value<std::string>(), "replay a TSB-AD CSV (feature columns, then Label) instead of the synthetic stream")
       ("tenant", po::value<std::string>()->default_value("csv"), "tenant for --csv")
       ("stream", po::value<std::string>()->default_value("series"), "stream for --csv")
@@ -61,6 +65,7 @@ int run_replay(int argc, char** argv) {
       ("skip", po::value<std::uint64_t>()->default_value(0),
        "synthetic: start after this many observations, continuing an earlier replay of the same seed")
       ("progress", "draw the progress bar even when stderr is not a terminal");
+  add_connection_options(options);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -94,6 +99,30 @@ int run_replay(int argc, char** argv) {
     source = ReplaySource::synthetic(config, vm["count"].as<std::uint64_t>(), vm["skip"].as<std::uint64_t>());
   }
 
+  const auto connection = connection_from(vm);
+  if (!connection) {
+    std::cerr << "anomstreamctl replay: " << connection.error() << "\n";
+    return EXIT_FAILURE_TO_RUN;
+  }
+  std::optional<daemon::UdpKey> udp_key;
+  if (vm.count("udp-key-id") != vm.count("udp-key-file")) {
+    std::cerr << "anomstreamctl replay: --udp-key-id and --udp-key-file go together\n";
+    return EXIT_FAILURE_TO_RUN;
+  }
+  if (vm.count("udp-key-file")) {
+    auto hex = daemon::read_secret_file(vm["udp-key-file"].as<std::string>(), "--udp-key-file");
+    if (!hex) {
+      std::cerr << "anomstreamctl replay: " << hex.error() << "\n";
+      return EXIT_FAILURE_TO_RUN;
+    }
+    while (!hex->empty() && (hex->back() == '\n' || hex->back() == '\r')) hex->pop_back();
+    auto secret = daemon::decode_hex(*hex);
+    if (!secret) {
+      std::cerr << "anomstreamctl replay: --udp-key-file: " << secret.error() << "\n";
+      return EXIT_FAILURE_TO_RUN;
+    }
+    udp_key = daemon::UdpKey{.id = vm["udp-key-id"].as<std::string>(), .secret = std::move(*secret), .tenants = {}};
+  }
   Totals totals;
   const bool udp = vm.count("udp") > 0;
   ProgressBar progress(source->size(), udp ? "replay udp " : "replay grpc", vm.count("progress") > 0);
@@ -115,12 +144,11 @@ int run_replay(int argc, char** argv) {
     endpoint = {address, static_cast<unsigned short>(std::stoi(target.substr(colon + 1)))};
     socket.open(endpoint.protocol());
   } else {
-    const std::string target = vm["target"].as<std::string>();
-    if (!wait_connected(target, 5.0)) {
-      std::cerr << "anomstreamctl replay: cannot connect to " << target << "\n";
+    if (!wait_connected(*connection, 5.0)) {
+      std::cerr << "anomstreamctl replay: cannot connect to " << connection->target << "\n";
       return EXIT_FAILURE_TO_RUN;
     }
-    stub = make_stub(target);
+    stub = make_stub(*connection);
   }
 
   v1::ObservationBatch batch;
@@ -129,6 +157,15 @@ int run_replay(int argc, char** argv) {
     if (batch.observations_size() == 0) return true;
     if (udp) {
       batch.SerializeToString(&datagram);
+      if (udp_key) {
+        // The sequence is this host's clock, strictly increasing per datagram.
+        static std::uint64_t last = 0;
+        auto now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count());
+        last = std::max(last + 1, now);
+        datagram = daemon::seal_datagram(*udp_key, last, datagram);
+      }
       boost::system::error_code ec;
       socket.send_to(boost::asio::buffer(datagram), endpoint, 0, ec);
       if (ec) {
@@ -137,6 +174,7 @@ int run_replay(int argc, char** argv) {
       }
     } else {
       grpc::ClientContext context;
+      authorize(context, *connection);
       v1::IngestSummary summary;
       const auto status = stub->ObserveBatch(&context, batch, &summary);
       if (!status.ok()) {

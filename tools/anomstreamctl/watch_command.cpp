@@ -41,11 +41,11 @@ int run_watch(int argc, char** argv) {
   po::options_description options("anomstreamctl watch options");
   options.add_options()
       ("help,h", "print this help")
-      ("target", po::value<std::string>()->default_value("127.0.0.1:50051"), "daemon gRPC address")
       ("tenant", po::value<std::string>()->default_value(""), "only this tenant's alerts")
       ("min-severity", po::value<std::string>()->default_value("any"), "any, low, medium, high or critical")
       ("count", po::value<std::uint64_t>()->default_value(0), "exit after this many alerts (0: never)")
       ("timeout", po::value<double>()->default_value(0), "exit after this many seconds (0: never)");
+  add_connection_options(options);
   po::variables_map vm;
   if (!parse(argc, argv, options, vm, "watch")) return EXIT_FAILURE_TO_RUN;
   if (vm.count("help")) {
@@ -57,8 +57,14 @@ int run_watch(int argc, char** argv) {
     std::cerr << "anomstreamctl watch: --min-severity: expected any, low, medium, high or critical\n";
     return EXIT_FAILURE_TO_RUN;
   }
-  auto stub = make_stub(vm["target"].as<std::string>());
+  const auto connection = connection_from(vm);
+  if (!connection) {
+    std::cerr << "anomstreamctl: " << connection.error() << "\n";
+    return EXIT_FAILURE_TO_RUN;
+  }
+  auto stub = make_stub(*connection);
   grpc::ClientContext context;
+  authorize(context, *connection);
   if (const double timeout = vm["timeout"].as<double>(); timeout > 0) {
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -90,16 +96,22 @@ int run_watch(int argc, char** argv) {
 int run_status(int argc, char** argv) {
   po::options_description options("anomstreamctl status options");
   options.add_options()
-      ("help,h", "print this help")
-      ("target", po::value<std::string>()->default_value("127.0.0.1:50051"), "daemon gRPC address");
+      ("help,h", "print this help");
+  add_connection_options(options);
   po::variables_map vm;
   if (!parse(argc, argv, options, vm, "status")) return EXIT_FAILURE_TO_RUN;
   if (vm.count("help")) {
     std::cout << options;
     return 0;
   }
-  auto stub = make_stub(vm["target"].as<std::string>());
+  const auto connection = connection_from(vm);
+  if (!connection) {
+    std::cerr << "anomstreamctl: " << connection.error() << "\n";
+    return EXIT_FAILURE_TO_RUN;
+  }
+  auto stub = make_stub(*connection);
   grpc::ClientContext context;
+  authorize(context, *connection);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::StatusReply reply;
   const auto status = stub->GetStatus(&context, v1::StatusRequest{}, &reply);
@@ -123,10 +135,10 @@ int run_feedback(int argc, char** argv) {
   po::options_description options("anomstreamctl feedback options");
   options.add_options()
       ("help,h", "print this help")
-      ("target", po::value<std::string>()->default_value("127.0.0.1:50051"), "daemon gRPC address")
       ("alert-id", po::value<std::string>()->required(), "the alert's id")
       ("verdict", po::value<std::string>()->required(), "true_positive, false_positive or benign")
       ("note", po::value<std::string>()->default_value(""), "free text recorded in the audit log");
+  add_connection_options(options);
   po::variables_map vm;
   if (argc > 1 && std::string_view(argv[1]) == "--help") {
     std::cout << options;
@@ -144,8 +156,14 @@ int run_feedback(int argc, char** argv) {
     return EXIT_FAILURE_TO_RUN;
   }
   feedback.set_note(vm["note"].as<std::string>());
-  auto stub = make_stub(vm["target"].as<std::string>());
+  const auto connection = connection_from(vm);
+  if (!connection) {
+    std::cerr << "anomstreamctl: " << connection.error() << "\n";
+    return EXIT_FAILURE_TO_RUN;
+  }
+  auto stub = make_stub(*connection);
   grpc::ClientContext context;
+  authorize(context, *connection);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::FeedbackReply reply;
   const auto status = stub->SubmitFeedback(&context, feedback, &reply);
