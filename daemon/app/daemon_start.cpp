@@ -183,6 +183,12 @@ Daemon::StepResult Daemon::build_admission() {
   limits.max_dimension = static_cast<std::size_t>(config_.max_dimension);
   limits.fixed_dimension = static_cast<std::size_t>(config_.pipeline.dimension);
   limits.max_streams = static_cast<std::size_t>(config_.max_streams);
+  limits.max_abs_value = config_.max_abs_value;
+  limits.tenants.capacity = static_cast<std::size_t>(std::max<std::int64_t>(1024, 4 * config_.max_tenants));
+  limits.tenants.new_per_second = config_.per_tenant.new_per_second;
+  limits.tenants.new_burst = static_cast<double>(config_.per_tenant.new_burst);
+  limits.tenants.per_tenant_rate = config_.per_tenant.max_rate;
+  limits.tenants.per_tenant_burst = static_cast<double>(config_.per_tenant.rate_burst);
   admission_ = std::make_unique<Admission>(limits, *metrics_, std::move(senders), std::move(*policy));
   return {};
 }
@@ -197,6 +203,8 @@ Daemon::StepResult Daemon::start_workers() {
   if (auto valid = forest::validate_pool_config(context.pool); !valid) {
     return std::unexpected("tenants: " + valid.error().message());
   }
+  context.max_streams_per_tenant = static_cast<std::size_t>(config_.per_tenant.max_streams);
+  context.max_bytes_per_tenant = static_cast<std::size_t>(config_.per_tenant.max_bytes);
   context.store = store_.get();
   context.fingerprint = model_fingerprint(settings_->get());
   context.snapshot_interval = std::chrono::seconds(config_.state.snapshot_interval_s);

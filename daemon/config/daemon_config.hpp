@@ -64,9 +64,18 @@ struct DaemonConfig {
     std::vector<double> severity_thresholds;
     std::int64_t top_features = 0;
   } pipeline;
+  double max_abs_value = 0;
   std::int64_t max_tenants = 0;
   std::int64_t max_streams = 0;
   std::int64_t max_tenant_bytes = 0;
+  struct TenantLimits {
+    double new_per_second = 0;
+    std::int64_t new_burst = 0;
+    double max_rate = 0;
+    std::int64_t rate_burst = 0;
+    std::int64_t max_streams = 0;
+    std::int64_t max_bytes = 0;
+  } per_tenant;
   std::string json_lines;
   std::string log_level;
   std::int64_t shutdown_deadline_ms = 0;

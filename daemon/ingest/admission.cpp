@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 
@@ -69,8 +71,16 @@ StreamDimensions::StreamDimensions(std::size_t capacity)
 std::uint32_t StreamDimensions::establish(std::uint64_t stream_key, std::uint32_t dimension) {
   Shard& shard = shards_[stream_key % SHARDS];
   std::lock_guard lock(shard.mutex);
-  if (auto it = shard.dims.find(stream_key); it != shard.dims.end()) return it->second;
-  if (shard.dims.size() < capacity_per_shard_) shard.dims.emplace(stream_key, dimension);
+  if (auto it = shard.index.find(stream_key); it != shard.index.end()) {
+    shard.order.splice(shard.order.begin(), shard.order, it->second);
+    return it->second->second;
+  }
+  if (shard.order.size() >= capacity_per_shard_) {
+    shard.index.erase(shard.order.back().first);
+    shard.order.pop_back();
+  }
+  shard.order.emplace_front(stream_key, dimension);
+  shard.index.emplace(stream_key, shard.order.begin());
   return dimension;
 }
 
@@ -81,6 +91,7 @@ Admission::Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
       sink_(metrics),
       senders_(std::move(senders)),
       dimensions_(limits.max_streams),
+      tenants_(limits.tenants),
       shard_key_(random_key()),
       enqueued_(std::make_unique<std::atomic<std::uint64_t>[]>(senders_.size())) {
   replace_policy(std::move(policy));
@@ -147,6 +158,24 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
       return reject(RejectReason::non_finite, "values[" + std::to_string(i) + "]: must be finite", index,
                     tally, batcher);
     }
+    if (std::abs(o.values(i)) > limits_.max_abs_value) {
+      return reject(RejectReason::out_of_range,
+                    "values[" + std::to_string(i) + "]: magnitude above ingest.max_abs_value (" +
+                        fmt::format("{:g}", limits_.max_abs_value) + ")",
+                    index, tally, batcher);
+    }
+  }
+  const std::uint64_t tenant_hash = siphash24(shard_key_, o.tenant());
+  switch (tenants_.admit(o.tenant(), tenant_hash, static_cast<std::int64_t>(hotpath::monotonic_now_ns()))) {
+    case TenantRegistry::Verdict::new_tenant_limited:
+      return reject(RejectReason::tenant_limit,
+                    "tenant: new tenants arrive faster than tenants.new_per_second; try again later", index, tally,
+                    batcher);
+    case TenantRegistry::Verdict::rate_limited:
+      ++tally.rate_capped;
+      batcher.add(counter(IngestCounter::rate_capped));
+      return;
+    case TenantRegistry::Verdict::admitted: break;
   }
   std::size_t expected = limits_.fixed_dimension;
   if (expected == 0) {
@@ -173,7 +202,7 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
   item.received_ns = wall_ns();
   item.timestamp_ns = o.timestamp_ns();
   item.values.assign(o.values().begin(), o.values().end());
-  const std::size_t worker = worker_of(o.tenant());
+  const std::size_t worker = tenant_hash % senders_.size();
   item.tenant = o.tenant();
   item.stream = o.stream();
   const bool update = item.update;

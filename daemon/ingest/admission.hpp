@@ -1,6 +1,7 @@
 #pragma once
 // The path every observation takes from a transport to a worker queue:
-//   validate (names, dimension, finiteness) -> PrefixRateCap -> UpdateSampler
+//   validate (names, dimension, finite values within max_abs_value) -> tenant registry
+//   (new tenants at a bounded rate, per-tenant rate) -> PrefixRateCap -> UpdateSampler
 // (the cap first, so an observation it refuses takes no turn of the stride sampler)
 //   -> shard = keyed hash(tenant) % workers -> bounded MPSC queue (full: counted drop)
 // Every observation ends in exactly one of accepted, rate_capped, dropped or
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <list>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -22,6 +24,7 @@
 #include "anomstream/hotpath/update_sampler.hpp"
 #include "anomstream/v1/observation.pb.h"
 #include "ingest/ingest_tally.hpp"
+#include "ingest/tenant_registry.hpp"
 #include "ingest/work_item.hpp"
 #include "metrics/daemon_metrics.hpp"
 
@@ -52,19 +55,22 @@ class PrometheusIngestSink final : public hotpath::MetricsSink {
 
 // The dimension each stream established with its first observation, so later
 // observations of another width are rejected at ingest with a clear reason. Bounded:
-// beyond `capacity` streams new ones are not remembered (the worker still checks).
+// `capacity` streams are remembered, least-recently-used forgotten first (an idle
+// stream's name is free again; a forgotten stream that returns with another width is
+// still refused by its worker, counted).
 class StreamDimensions {
  public:
   explicit StreamDimensions(std::size_t capacity);
-  // The stream's dimension: `dimension` if first seen (or not remembered), else the
-  // dimension it established.
+  // The stream's dimension: `dimension` if first seen (or forgotten), else the one it
+  // established.
   std::uint32_t establish(std::uint64_t stream_key, std::uint32_t dimension);
 
  private:
   static constexpr std::size_t SHARDS = 64;
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::uint64_t, std::uint32_t> dims;
+    std::list<std::pair<std::uint64_t, std::uint32_t>> order;  // most recent first
+    std::unordered_map<std::uint64_t, std::list<std::pair<std::uint64_t, std::uint32_t>>::iterator> index;
   };
   std::size_t capacity_per_shard_;
   std::unique_ptr<Shard[]> shards_;
@@ -81,6 +87,8 @@ struct AdmissionLimits {
   std::size_t max_dimension = 1024;
   std::size_t fixed_dimension = 0;  // 0: learned per stream
   std::size_t max_streams = 65536;
+  double max_abs_value = 1e15;      // larger magnitudes are rejected out_of_range
+  TenantLimits tenants;
 };
 
 class Admission {
@@ -125,6 +133,7 @@ class Admission {
   std::atomic<AdmissionPolicy*> policy_{nullptr};
   std::mutex policy_mutex_;
   StreamDimensions dimensions_;
+  TenantRegistry tenants_;
   SipKey shard_key_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> enqueued_;
   std::atomic<bool> shutting_down_{false};

@@ -23,6 +23,7 @@ std::string_view to_string(RejectReason reason) noexcept {
     case RejectReason::unauthenticated: return "unauthenticated";
     case RejectReason::unauthorized: return "unauthorized";
     case RejectReason::out_of_range: return "out_of_range";
+    case RejectReason::tenant_limit: return "tenant_limit";
   }
   return "unknown";
 }
@@ -111,6 +112,12 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                     .Help("Tenant detector states evicted by the pool's LRU bound")
                     .Register(*registry_)
                     .Add({});
+  stream_evictions_ = &prometheus::BuildCounter()
+                           .Name("anomstream_tenant_streams_evicted_total")
+                           .Help("Streams evicted from their tenant by max_streams_per_tenant or max_bytes_per_tenant "
+                                 "(saved first when state is persisted)")
+                           .Register(*registry_)
+                           .Add({});
   audit_entries_ = &prometheus::BuildCounter()
                         .Name("anomstream_audit_entries_total")
                         .Help("Entries appended to the audit log")

@@ -41,8 +41,9 @@ enum class RejectReason : std::uint8_t {
   unauthenticated,     // no valid token (gRPC), or an unsigned, badly signed or replayed datagram (UDP)
   unauthorized,        // the token or key does not cover the tenant or the action
   out_of_range,        // a value beyond ingest.max_abs_value
+  tenant_limit,        // a new tenant beyond tenants.new_per_second
 };
-inline constexpr std::size_t REJECT_REASON_COUNT = 14;
+inline constexpr std::size_t REJECT_REASON_COUNT = 15;
 std::string_view to_string(RejectReason reason) noexcept;
 
 // Why an accepted observation was dropped before scoring (the `reason` label).
@@ -81,6 +82,7 @@ class DaemonMetrics {
   prometheus::Counter& alerts(std::size_t severity) { return *alerts_[severity]; }
   prometheus::Gauge& live_tenants() { return *live_tenants_; }
   prometheus::Counter& pool_evictions() { return *evictions_; }
+  prometheus::Counter& tenant_streams_evicted() { return *stream_evictions_; }
   prometheus::Counter& audit_entries() { return *audit_entries_; }
   prometheus::Counter& audit_write_errors() { return *audit_write_errors_; }
   prometheus::Counter& watch_dropped() { return *watch_dropped_; }
@@ -103,6 +105,7 @@ class DaemonMetrics {
   std::array<prometheus::Counter*, SEVERITY_COUNT> alerts_{};
   prometheus::Gauge* live_tenants_ = nullptr;
   prometheus::Counter* evictions_ = nullptr;
+  prometheus::Counter* stream_evictions_ = nullptr;
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* audit_write_errors_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;

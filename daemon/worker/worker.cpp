@@ -46,10 +46,23 @@ PipelineSettings LiveSettings::get() const {
   return settings_;
 }
 
-std::size_t Worker::TenantState::memory_bytes() const noexcept {
-  std::size_t bytes = sizeof(TenantState);
-  for (const auto& [name, pipeline] : streams) bytes += name.capacity() + pipeline->memory_bytes();
-  return bytes;
+// A stream's bytes are measured when it joins and every MEASURE_EVERY uses after (a
+// forest grows until its sample is full).
+constexpr std::uint32_t MEASURE_EVERY = 256;
+
+void Worker::TenantState::add(const std::string& name, std::unique_ptr<StreamPipeline> pipeline) {
+  StreamSlot slot;
+  slot.bytes = pipeline->memory_bytes() + name.capacity();
+  slot.pipeline = std::move(pipeline);
+  slot.last_used = ++clock;
+  bytes += slot.bytes;
+  streams.insert_or_assign(name, std::move(slot));
+}
+
+// A stream saved on its own: the tenant and stream names joined by a unit separator,
+// which no valid name contains (names refuse control characters).
+std::string stream_key(const std::string& tenant, const std::string& stream) {
+  return tenant + '\x1f' + stream;
 }
 
 Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::atomic<std::uint64_t>& enqueued,
@@ -160,7 +173,7 @@ std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& t
                                  "stream \"" + stream.stream() + "\": " + pipeline.error().message());
       return std::make_unique<TenantState>();  // cold, never half restored
     }
-    state->streams.emplace(stream.stream(), std::move(*pipeline));
+    state->add(stream.stream(), std::move(*pipeline));
   }
   state->position = loaded->file.body.input_position();
   state->saved_position = state->position;
@@ -188,7 +201,7 @@ bool Worker::save(const std::string& tenant, TenantState& state, bool wait) {
   state::v1::TenantState body;
   body.set_tenant(tenant);
   body.set_input_position(state.position);
-  for (const auto& [name, pipeline] : state.streams) pipeline->snapshot(name, *body.add_streams());
+  for (const auto& [name, slot] : state.streams) slot.pipeline->snapshot(name, *body.add_streams());
   std::string bytes = encode_state_file(body, context_.fingerprint, wall_ns());
   pass_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!context_.store->submit(tenant, std::move(bytes), wait)) return false;
@@ -231,7 +244,7 @@ void Worker::retune_all() {
   settings_ = context_.settings->get();
   std::size_t failed = 0;
   tenants_->for_each([&](std::string_view, std::size_t, const std::unique_ptr<TenantState>& state) {
-    for (auto& [name, pipeline] : state->streams) failed += pipeline->retune(settings_) ? 0 : 1;
+    for (auto& [name, slot] : state->streams) failed += slot.pipeline->retune(settings_) ? 0 : 1;
   });
   spdlog::info("event=worker_retuned worker={} tenants={} failed_streams={}", index_, tenants_->size(), failed);
 }
@@ -254,18 +267,73 @@ std::pair<Worker::TenantState*, StreamPipeline*> Worker::pipeline_for(const Work
   }
   tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
   auto stream = state.streams.find(item.stream);
-  if (stream == state.streams.end()) {
-    auto pipeline = StreamPipeline::create(settings_, item.tenant, item.stream, item.values.size());
-    if (!pipeline) {
+  if (stream != state.streams.end()) {
+    StreamSlot& slot = stream->second;
+    slot.last_used = ++state.clock;
+    if (++slot.uses_since_measure == MEASURE_EVERY) {
+      slot.uses_since_measure = 0;
+      const std::size_t bytes = slot.pipeline->memory_bytes() + stream->first.capacity();
+      state.bytes = state.bytes - slot.bytes + bytes;
+      slot.bytes = bytes;
+      if (state.bytes > context_.max_bytes_per_tenant) enforce_tenant_bounds(item.tenant, state, item.stream);
+    }
+    return {&state, slot.pipeline.get()};
+  }
+  auto pipeline = restore_stream(item.tenant, item.stream, item.values.size());
+  if (!pipeline) {
+    auto created = StreamPipeline::create(settings_, item.tenant, item.stream, item.values.size());
+    if (!created) {
       if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
         spdlog::error("event=pipeline_error tenant=\"{}\" stream=\"{}\" error=\"{}\" suppressed={}",
-                      escape_for_log(item.tenant), escape_for_log(item.stream), pipeline.error().message(), suppressed);
+                      escape_for_log(item.tenant), escape_for_log(item.stream), created.error().message(), suppressed);
       }
       return {nullptr, nullptr};
     }
-    stream = state.streams.emplace(item.stream, std::move(*pipeline)).first;
+    pipeline = std::move(*created);
   }
-  return {&state, stream->second.get()};
+  state.add(item.stream, std::move(pipeline));
+  enforce_tenant_bounds(item.tenant, state, item.stream);
+  return {&state, state.streams.at(item.stream).pipeline.get()};
+}
+
+std::unique_ptr<StreamPipeline> Worker::restore_stream(const std::string& tenant, const std::string& stream,
+                                                       std::size_t dimension) {
+  if (context_.store == nullptr) return nullptr;
+  auto loaded = context_.store->load(stream_key(tenant, stream), context_.fingerprint);
+  if (!loaded || loaded->file.body.streams_size() != 1) return nullptr;
+  const auto& state = loaded->file.body.streams(0);
+  // The name may have come back with another width after ingest forgot it: start fresh.
+  if (state.stream() != stream || state.dimension() != dimension) return nullptr;
+  auto pipeline = StreamPipeline::restore(settings_, state);
+  if (!pipeline) {
+    context_.store->quarantine(*loaded, StateProblem::bad_body, pipeline.error().message());
+    return nullptr;
+  }
+  context_.store->count_restored();
+  return std::move(*pipeline);
+}
+
+void Worker::enforce_tenant_bounds(const std::string& tenant, TenantState& state, const std::string& keep) {
+  while (state.streams.size() > 1 &&
+         (state.streams.size() > context_.max_streams_per_tenant || state.bytes > context_.max_bytes_per_tenant)) {
+    auto victim = state.streams.end();
+    for (auto it = state.streams.begin(); it != state.streams.end(); ++it) {
+      if (it->first != keep && (victim == state.streams.end() || it->second.last_used < victim->second.last_used)) {
+        victim = it;
+      }
+    }
+    if (context_.store != nullptr) {
+      state::v1::TenantState body;
+      const std::string key = stream_key(tenant, victim->first);
+      body.set_tenant(key);
+      body.set_input_position(victim->second.pipeline->position());
+      victim->second.pipeline->snapshot(victim->first, *body.add_streams());
+      context_.store->submit(key, encode_state_file(body, context_.fingerprint, wall_ns()), true);
+    }
+    state.bytes -= victim->second.bytes;
+    state.streams.erase(victim);
+    metrics_.tenant_streams_evicted().Increment();
+  }
 }
 
 void Worker::process(WorkItem& item) {

@@ -10,6 +10,10 @@
 // spread out instead of stalling every worker at once; only tenants that changed), and
 // written for every changed tenant when the worker stops. Encoding runs here; the file
 // I/O runs on the store's writer thread.
+// A tenant is bounded too: at most max_streams_per_tenant streams and
+// max_bytes_per_tenant bytes in memory; beyond either, its own least recently used
+// streams are evicted (saved on their own first, and restored when they come back), so a
+// tenant with many streams costs the others nothing.
 // Stop: once the queue is closed the worker drains what is left, until the drain
 // deadline; what is still queued then is counted as dropped (reason shutdown), and the
 // final snapshot is written either way.
@@ -61,6 +65,8 @@ class LiveSettings {
 struct WorkerContext {
   LiveSettings* settings = nullptr;
   forest::TenantForestPoolConfig pool;
+  std::size_t max_streams_per_tenant = 1024;
+  std::size_t max_bytes_per_tenant = std::size_t{1} << 28;
   StateStore* store = nullptr;      // nullptr: state is not persisted
   Fingerprint fingerprint{};        // of the model-defining settings
   std::chrono::nanoseconds snapshot_interval{0};  // 0: no periodic snapshots
@@ -94,14 +100,27 @@ class Worker {
   [[nodiscard]] std::int64_t heartbeat_ns() const noexcept { return heartbeat_ns_.load(std::memory_order_relaxed); }
 
  private:
-  // One tenant's pipelines, one per stream; what the pool bounds and evicts.
+  // One stream's pipeline with what the tenant's bounds need: when it was last used
+  // (the tenant's own LRU) and its bytes, re-measured every MEASURE_EVERY uses.
+  struct StreamSlot {
+    std::unique_ptr<StreamPipeline> pipeline;
+    std::uint64_t last_used = 0;
+    std::size_t bytes = 0;
+    std::uint32_t uses_since_measure = 0;
+  };
+  // One tenant's pipelines, one per stream; what the pool bounds and evicts. Its bytes
+  // are kept as a running sum so the pool's per-call measurement is O(1), not a walk
+  // over every stream and tree.
   struct TenantState {
-    std::unordered_map<std::string, std::unique_ptr<StreamPipeline>> streams;
+    std::unordered_map<std::string, StreamSlot> streams;
+    std::uint64_t clock = 0;           // uses of the tenant, the streams' LRU clock
+    std::size_t bytes = 0;             // sum of the streams' bytes and names
     std::uint64_t position = 0;        // observations applied, over all streams
     std::uint64_t saved_position = 0;  // position of the newest snapshot handed to the store
     std::int64_t next_snapshot_ns = 0;
-    [[nodiscard]] std::size_t memory_bytes() const noexcept;
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return sizeof(TenantState) + bytes; }
     [[nodiscard]] bool dirty() const noexcept { return position != saved_position; }
+    void add(const std::string& name, std::unique_ptr<StreamPipeline> pipeline);
   };
   using TenantPool = forest::TenantForestPool<std::unique_ptr<TenantState>>;
   struct Due {
@@ -114,6 +133,12 @@ class Worker {
   void process(WorkItem& item);
   std::pair<TenantState*, StreamPipeline*> pipeline_for(const WorkItem& item);
   std::unique_ptr<TenantState> restore_tenant(const std::string& tenant);
+  // A stream this worker evicted from its tenant earlier and saved on its own, if any.
+  std::unique_ptr<StreamPipeline> restore_stream(const std::string& tenant, const std::string& stream,
+                                                 std::size_t dimension);
+  // Evicts the tenant's least recently used streams (not `keep`) while it is over its
+  // stream count or bytes, each saved on its own first when state is persisted.
+  void enforce_tenant_bounds(const std::string& tenant, TenantState& state, const std::string& keep);
   void schedule(const std::string& tenant, TenantState& state, std::int64_t now_ns);
   // Encodes and hands a tenant's state to the store; false when the store's queue is full.
   bool save(const std::string& tenant, TenantState& state, bool wait);
