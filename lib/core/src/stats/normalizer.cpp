@@ -115,28 +115,42 @@ void Normalizer<>::add_row(std::span<const double> x) noexcept {
     return;
   }
   // The bound comes from the statistics before this row. Inside it, which is nearly
-  // always, the test needs no square root: delta^2 <= k^2 * variance (a zero variance
-  // counts as 1, the scale transform uses). An overflowing delta^2 takes the exact path.
+  // always, the test needs no square root: delta^2 <= k^2 * m2 / n. Otherwise (outside,
+  // m2 still 0, or delta^2 overflowing) the value is clamped to mean +/- k * scale
+  // exactly, with the scale transform uses (1 for a zero variance).
   const double inverse_n = 1.0 / static_cast<double>(static_cast<std::int64_t>(count_));
   const double k = clip_sigmas_;
-  const double k2 = k * k;
+  const double k2_over_n = k * k * inverse_n;
   ++count_;
+  const double inverse = 1.0 / static_cast<double>(static_cast<std::int64_t>(count_));
+  // Locals, so the compiler need not reload the vectors' pointers after each store.
+  double* means = mean_.data();
+  double* m2s = m2_.data();
+  double* mins = min_.data();
+  double* maxs = max_.data();
+  std::uint64_t clipped = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
+    const double mean = means[i];
+    const double m2 = m2s[i];
     double value = x[i];
-    const double delta = value - mean_[i];
-    const double variance = m2_[i] * inverse_n;
-    if (!(delta * delta <= k2 * (variance > 0.0 ? variance : 1.0))) [[unlikely]] {
-      const double half = k * usable_scale(std::sqrt(variance));
-      const double clipped = std::clamp(value, mean_[i] - half, mean_[i] + half);
-      if (clipped != value) {
-        value = clipped;
-        ++clipped_;
+    double delta = value - mean;
+    if (!(delta * delta <= m2 * k2_over_n)) [[unlikely]] {
+      const double half = k * usable_scale(std::sqrt(m2 * inverse_n));
+      const double bounded = std::clamp(value, mean - half, mean + half);
+      if (bounded != value) {
+        value = bounded;
+        delta = value - mean;
+        ++clipped;
       }
     }
-    detail::welford_add(count_, mean_[i], m2_[i], value);
-    min_[i] = std::min(min_[i], value);
-    max_[i] = std::max(max_[i], value);
+    // Welford's update (as detail::welford_add) with the delta already formed.
+    const double next_mean = mean + delta * inverse;
+    means[i] = next_mean;
+    m2s[i] = m2 + delta * (value - next_mean);
+    mins[i] = std::min(mins[i], value);
+    maxs[i] = std::max(maxs[i], value);
   }
+  clipped_ += clipped;
 }
 
 void Normalizer<>::add_warmup_row(std::span<const double> x) noexcept {
