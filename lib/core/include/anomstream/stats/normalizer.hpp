@@ -73,17 +73,18 @@ class Normalizer;
 // and `inverse_transform` apply the current statistics and are exact inverses up to
 // rounding.
 //
-// The statistics resist extreme values by winsorising (Tukey & McLaughlin 1963; Huber,
-// "Robust Statistics", 1981, sec. 1.4 and 3.3): a value enters them clipped to
+// The statistics resist extreme values by winsorising (Tukey & McLaughlin, Sankhya A
+// 25, 1963; Huber, "Robust Statistics", 1981): a value enters them clipped to
 // centre +/- k * spread, so one 1e30 cannot move the stddev or range that every later
 // value is measured on. For the first warmup_rows rows the centre and spread are the
-// median and 1.4826 * MAD of the rows so far (Hampel 1974), with the winsorised mean and
-// M2 recomputed from the buffered rows at each one, so an outlier in the very first rows
-// is clipped too once three or more rows are in; after that the centre and spread are
-// the running winsorised mean and stddev, updated by Welford's method with the clipped
-// value. A clipped value still counts as a row at the bound, so a lasting change of
-// level widens the spread by up to a factor (1 + (k^2 - 1) / count) in variance per row
-// until it fits, instead of being ignored. Clipped values are counted (`clipped`).
+// median and 1.4826 * MAD of the rows so far (Hampel, JASA 69, 1974), with the
+// winsorised mean and M2 recomputed from the buffered rows at each one, so an outlier
+// in the very first rows is clipped too once three or more rows are in; after that the
+// centre and spread are the running winsorised mean and stddev, updated by Welford's
+// method with the clipped value. A clipped value still counts as a row at the bound, so
+// a lasting change of level widens the spread by up to a factor (1 + (k^2 - 1) / count)
+// in variance per row until it fits, instead of being ignored. Clipped values are
+// counted (`clipped`).
 //
 // A feature with zero variance (z-score) or zero range (min-max), including every
 // feature before the first observation, is given scale 1: it is shifted (x - mean, or
@@ -99,11 +100,11 @@ class Normalizer;
 // Errors: a wrong length is ErrorCode::dimension_mismatch and a non-finite value
 //   ErrorCode::non_finite, both naming the argument and index, and leave the statistics
 //   unchanged; `fit` checks the whole batch before touching them.
-// Failure modes: more than (warmup_rows - 1) / 2 extreme values in the warm-up rows, or
-//   a feature with more than half its warm-up rows equal (MAD 0: it is clipped at k raw
-//   units), starts from a spread that is too wide or too narrow; the running update
-//   corrects it at the rate above. Heavy-tailed data has its stddev underestimated in
-//   proportion to the share of values beyond k stddevs.
+// Failure modes: more than (warmup_rows - 1) / 2 extreme values among the warm-up rows
+//   break the start, as for any median. A feature with more than half its warm-up rows
+//   equal has MAD 0 and is clipped at k raw units, so a wider spread is learnt only at
+//   the rate above. Heavy-tailed data has its stddev underestimated in proportion to the
+//   share of values beyond k stddevs.
 template <>
 class Normalizer<std::dynamic_extent> {
  public:
