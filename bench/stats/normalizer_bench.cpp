@@ -1,6 +1,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <limits>
 #include <vector>
 
 #include "anomstream/core/random.hpp"
@@ -19,10 +20,10 @@ std::vector<double> rows(std::size_t dimension, std::size_t count) {
   return values;
 }
 
-// Runtime engine, one row of range(0) features per iteration.
-void BM_NormalizerObserve(benchmark::State& state) {
+// Runtime engine, one row of range(0) features per iteration, past warm-up.
+void observe_rows(benchmark::State& state, const NormalizerConfig& config) {
   const auto d = static_cast<std::size_t>(state.range(0));
-  auto normalizer = *Normalizer<>::create(d, NormalizerConfig{NormalizerKind::z_score});
+  auto normalizer = *Normalizer<>::create(d, config);
   const auto data = rows(d, 256);
   std::size_t r = 0;
   for (auto _ : state) {
@@ -32,7 +33,37 @@ void BM_NormalizerObserve(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+// Default: values clipped to mean +/- 4 stddev before they update the statistics.
+void BM_NormalizerObserve(benchmark::State& state) {
+  observe_rows(state, NormalizerConfig{.kind = NormalizerKind::z_score});
+}
 BENCHMARK(BM_NormalizerObserve)->Arg(4)->Arg(16)->Arg(128);
+
+// Clipping off: plain Welford, the update before clipping existed.
+void BM_NormalizerObservePlain(benchmark::State& state) {
+  observe_rows(state, NormalizerConfig{.kind = NormalizerKind::z_score,
+                                       .clip_sigmas = std::numeric_limits<double>::infinity()});
+}
+BENCHMARK(BM_NormalizerObservePlain)->Arg(4)->Arg(16)->Arg(128);
+
+// The 32 warm-up rows, each recomputing the median-winsorised statistics from the rows
+// buffered so far; one iteration is reset + 32 rows, reported per row.
+void BM_NormalizerWarmup(benchmark::State& state) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  auto normalizer = *Normalizer<>::create(d, NormalizerConfig{.kind = NormalizerKind::z_score});
+  const std::size_t warmup = normalizer.warmup_rows();
+  const auto data = rows(d, warmup);
+  for (auto _ : state) {
+    normalizer.reset();
+    for (std::size_t r = 0; r < warmup; ++r) {
+      auto status = normalizer.observe(std::span(data).subspan(r * d, d));
+      benchmark::DoNotOptimize(status);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(warmup));
+}
+BENCHMARK(BM_NormalizerWarmup)->Arg(4)->Arg(16)->Arg(128);
 
 void BM_NormalizerTransform(benchmark::State& state) {
   const auto d = static_cast<std::size_t>(state.range(0));

@@ -41,6 +41,10 @@ void to_proto(const stats::NormalizerSnapshot& in, pb::NormalizerState& out) {
   copy_to(in.m2, out.mutable_m2());
   copy_to(in.min, out.mutable_min());
   copy_to(in.max, out.mutable_max());
+  out.set_clip_sigmas(in.clip_sigmas);
+  out.set_warmup_rows(in.warmup_rows);
+  out.set_clipped(in.clipped);
+  copy_to(in.warmup, out.mutable_warmup());
 }
 
 Result<stats::NormalizerSnapshot> from_proto(const pb::NormalizerState& in) {
@@ -56,6 +60,18 @@ Result<stats::NormalizerSnapshot> from_proto(const pb::NormalizerState& in) {
   out.m2 = copy_from<double>(in.m2());
   out.min = copy_from<double>(in.min());
   out.max = copy_from<double>(in.max());
+  // A state from before clipping has neither parameter (0 is out of both bounds, so it
+  // cannot be a written value): it continues with the defaults.
+  if (in.clip_sigmas() == 0.0 && in.warmup_rows() == 0) {
+    const stats::NormalizerConfig defaults;
+    out.clip_sigmas = defaults.clip_sigmas;
+    out.warmup_rows = defaults.warmup_rows;
+  } else {
+    out.clip_sigmas = in.clip_sigmas();
+    out.warmup_rows = in.warmup_rows();
+  }
+  out.clipped = in.clipped();
+  out.warmup = copy_from<double>(in.warmup());
   return out;
 }
 

@@ -95,7 +95,8 @@ class ForestPipeline final : public StreamPipeline {
   }
 
   [[nodiscard]] std::size_t memory_bytes() const override {
-    return forest_.memory_bytes() + sizeof(*this) + normalized_.size() * sizeof(double) * 6;
+    return forest_.memory_bytes() + sizeof(*this) + normalizer_.memory_bytes() - sizeof(normalizer_) +
+           (normalized_.size() + expected_.size()) * sizeof(double) + order_.size() * sizeof(std::size_t);
   }
 
   void snapshot(const std::string& stream, state::v1::StreamState& out) const override {
@@ -122,6 +123,7 @@ class ForestPipeline final : public StreamPipeline {
   }
 
   [[nodiscard]] std::uint64_t position() const noexcept override { return position_; }
+  [[nodiscard]] std::uint64_t normalizer_clipped() const noexcept override { return normalizer_.clipped(); }
 
  private:
   v1::Alert make_alert(const WorkItem& item, stats::Severity severity) {

@@ -74,6 +74,9 @@ class StreamPipeline {
   virtual Status retune(const PipelineSettings& settings) = 0;
   // Observations this pipeline has processed (its input position).
   [[nodiscard]] virtual std::uint64_t position() const noexcept = 0;
+  // Feature values the normaliser clipped before they entered its statistics (see
+  // stats::Normalizer::clipped): a count that only grows while the state lives.
+  [[nodiscard]] virtual std::uint64_t normalizer_clipped() const noexcept = 0;
 
  protected:
   StreamPipeline() = default;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "anomstream/core/random.hpp"
@@ -92,10 +93,25 @@ TEST_CASE("every snapshot the pipeline holds comes back unchanged from its proto
 
   auto normalizer = stats::Normalizer<>::create(3, {});
   REQUIRE(normalizer);
-  for (int i = 0; i < 50; ++i) REQUIRE(normalizer->observe(std::vector<double>{1.0 * i, 2.0, -1.0 * i}));
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(normalizer->observe(std::vector<double>{1.0 * i, i % 9 == 4 ? 1e30 : 2.0, -1.0 * i}));
+    if (i == 20) {  // inside warm-up: the buffered rows travel too
+      state::v1::NormalizerState n;
+      to_proto(normalizer->snapshot(), n);
+      REQUIRE(n.warmup_size() == 63);
+      CHECK(from_proto(reparsed(n)).value() == normalizer->snapshot());
+    }
+  }
+  REQUIRE(normalizer->clipped() >= 1);
   state::v1::NormalizerState n;
   to_proto(normalizer->snapshot(), n);
   CHECK(from_proto(reparsed(n)).value() == normalizer->snapshot());
+  auto plain = stats::Normalizer<>::create(3, {.clip_sigmas = std::numeric_limits<double>::infinity()});
+  REQUIRE(plain);
+  REQUIRE(plain->observe(std::vector<double>{1.0, 2.0, 3.0}));
+  state::v1::NormalizerState p;
+  to_proto(plain->snapshot(), p);
+  CHECK(from_proto(reparsed(p)).value() == plain->snapshot());
 
   auto drift = drift::MetaDriftDetector::create({});
   REQUIRE(drift);
@@ -122,6 +138,34 @@ TEST_CASE("the codec refuses what the wire allows but the structs cannot hold") 
   state::v1::NormalizerState n;
   n.set_kind(static_cast<state::v1::NormalizerKind>(9));
   CHECK(from_proto(n).error().code == ErrorCode::corrupt_snapshot);
+}
+
+TEST_CASE("a normaliser state written before clipping existed continues with the default clipping") {
+  auto old_kind = stats::Normalizer<>::create(2, {.clip_sigmas = std::numeric_limits<double>::infinity()});
+  REQUIRE(old_kind);
+  for (int i = 0; i < 40; ++i) REQUIRE(old_kind->observe(std::vector<double>{1.0 * i, 2.0}));
+  state::v1::NormalizerState n;
+  to_proto(old_kind->snapshot(), n);
+  n.clear_clip_sigmas();  // what the old writer left out
+  n.clear_warmup_rows();
+  auto snap = from_proto(reparsed(n));
+  REQUIRE(snap);
+  CHECK(snap->clip_sigmas == 4.0);
+  CHECK(snap->warmup_rows == 32);
+  auto restored = stats::Normalizer<>::restore(*snap);
+  REQUIRE(restored);
+  CHECK(restored->mean()[0] == old_kind->mean()[0]);
+  REQUIRE(restored->observe(std::vector<double>{1e30, 2.0}));
+  CHECK(restored->clipped() == 1);
+  // One still inside the warm-up rows has no buffer to continue from: refused.
+  auto young = stats::Normalizer<>::create(2, {.clip_sigmas = std::numeric_limits<double>::infinity()});
+  REQUIRE(young);
+  REQUIRE(young->observe(std::vector<double>{1.0, 2.0}));
+  state::v1::NormalizerState y;
+  to_proto(young->snapshot(), y);
+  y.clear_clip_sigmas();
+  y.clear_warmup_rows();
+  CHECK(stats::Normalizer<>::restore(from_proto(reparsed(y)).value()).error().field == "warmup");
 }
 
 TEST_CASE("a state file round-trips and its header states version, tenant, position and digest") {

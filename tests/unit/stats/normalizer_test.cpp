@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <vector>
@@ -23,8 +24,8 @@ constexpr double INF = std::numeric_limits<double>::infinity();
 constexpr double NAN_VALUE = std::numeric_limits<double>::quiet_NaN();
 constexpr double MAX_FINITE = std::numeric_limits<double>::max();
 
-Normalizer<> make(std::size_t dimension, NormalizerKind kind) {
-  auto normalizer = Normalizer<>::create(dimension, NormalizerConfig{kind});
+Normalizer<> make(std::size_t dimension, NormalizerKind kind, double clip_sigmas = 4.0) {
+  auto normalizer = Normalizer<>::create(dimension, NormalizerConfig{.kind = kind, .clip_sigmas = clip_sigmas});
   REQUIRE(normalizer);
   return std::move(*normalizer);
 }
@@ -39,6 +40,14 @@ std::vector<double> mixed_rows(std::uint64_t seed, std::size_t rows = 500) {
     out.push_back(1e-6 * anomstream::stats::test::standard_normal(rng));
   }
   return out;
+}
+
+// Restoring `snap` fails with corrupt_snapshot naming `field`.
+void expect_corrupt(const NormalizerSnapshot& snap, const char* field) {
+  const auto result = Normalizer<>::restore(snap);
+  REQUIRE_FALSE(result);
+  CHECK(result.error().code == ErrorCode::corrupt_snapshot);
+  CHECK(result.error().field == field);
 }
 
 // Per-feature mean, population variance, min and max of transformed rows.
@@ -76,6 +85,9 @@ TEST_CASE("z-score normalizer gives every fitted feature mean 0 and variance 1")
   auto normalizer = make(3, NormalizerKind::z_score);
   REQUIRE(normalizer.fit(rows));
   CHECK(normalizer.count() == 500);
+  // None of these normal rows lies 4 stddevs out, so the winsorised statistics are the
+  // plain ones.
+  REQUIRE(normalizer.clipped() == 0);
   for (const Column& column : transformed_columns(normalizer, rows)) {
     // Exact up to rounding: ~1e-16 per operation over 500 rows.
     CHECK(std::abs(column.mean) < 1e-9);
@@ -87,6 +99,7 @@ TEST_CASE("min-max normalizer maps each fitted feature's range onto [0, 1]") {
   const auto rows = mixed_rows(2);
   auto normalizer = make(3, NormalizerKind::min_max);
   REQUIRE(normalizer.fit(rows));
+  REQUIRE(normalizer.clipped() == 0);  // as above: the range is the rows' own
   for (const Column& column : transformed_columns(normalizer, rows)) {
     CHECK(column.min == 0.0);
     CHECK(column.max == 1.0);
@@ -298,12 +311,6 @@ TEST_CASE("normalizer restore rejects snapshots that break its invariants") {
   REQUIRE(normalizer.observe(std::array{3.0, 2.5}));
   const NormalizerSnapshot good = normalizer.snapshot();
   REQUIRE(Normalizer<>::restore(good));
-  auto expect_corrupt = [](const NormalizerSnapshot& snap, const char* field) {
-    const auto result = Normalizer<>::restore(snap);
-    REQUIRE_FALSE(result);
-    CHECK(result.error().code == ErrorCode::corrupt_snapshot);
-    CHECK(result.error().field == field);
-  };
   auto s = good;
   s.kind = static_cast<NormalizerKind>(5);
   expect_corrupt(s, "kind");
@@ -324,5 +331,230 @@ TEST_CASE("normalizer restore rejects snapshots that break its invariants") {
   expect_corrupt(s, "min[1]");
   s = good;
   s.count = 0;
+  s.warmup.clear();
   expect_corrupt(s, "mean[0]");
+}
+
+namespace {
+
+// 2000 rows of 3 features, N(5, 2^2) each, with 1e30 in feature 0 at row `poison_at`.
+std::vector<double> poisoned_rows(std::uint64_t seed, std::size_t poison_at) {
+  Xoshiro256 rng(seed);
+  std::vector<double> out;
+  for (std::size_t r = 0; r < 2000; ++r) {
+    for (std::size_t i = 0; i < 3; ++i) out.push_back(5.0 + 2.0 * anomstream::stats::test::standard_normal(rng));
+  }
+  out[3 * poison_at] = 1e30;
+  return out;
+}
+
+void observe_all(Normalizer<>& normalizer, const std::vector<double>& rows) {
+  for (std::size_t r = 0; r < rows.size() / normalizer.dimension(); ++r) {
+    REQUIRE(normalizer.observe(std::span(rows).subspan(r * normalizer.dimension(), normalizer.dimension())));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("one 1e30 anywhere in warm-up or after it leaves later outliers standing out by many stddevs") {
+  // Exact statistics would put the stddev near 1e30 / sqrt(2000) = 2e28, so a later +20
+  // (10 stddevs) would normalise to ~1e-27.
+  for (const std::size_t at : {0UL, 1UL, 2UL, 10UL, 31UL, 32UL, 500UL}) {
+    CAPTURE(at);
+    const auto rows = poisoned_rows(11, at);
+    auto normalizer = make(3, NormalizerKind::z_score);
+    observe_all(normalizer, rows);
+    // Within sampling error of the clean N(5, 2^2): the standard error of a stddev over
+    // 2000 rows is 2 / sqrt(4000) = 0.03, of the mean 0.045; the bounds are 5 of those.
+    CHECK(normalizer.mean()[0] == doctest::Approx(5.0).epsilon(0.05));
+    CHECK(normalizer.scale(0) == doctest::Approx(2.0).epsilon(0.08));
+    std::array<double, 3> out{};
+    REQUIRE(normalizer.transform(std::array{25.0, 5.0, 5.0}, out));
+    CHECK(out[0] > 9.0);
+    CHECK(normalizer.clipped() >= 1);
+
+    auto range = make(3, NormalizerKind::min_max);
+    observe_all(range, rows);
+    // The range holds the clipped value, at most 4 warm-up stddevs from the centre.
+    CHECK(range.max()[0] < 5.0 + 4.0 * 2.0 * 2.0);
+    REQUIRE(range.transform(std::array{25.0, 5.0, 5.0}, out));
+    CHECK(out[0] > 1.0);
+  }
+  // The same rows without clipping: the stream is blind on feature 0.
+  auto plain = make(3, NormalizerKind::z_score, INF);
+  observe_all(plain, poisoned_rows(11, 10));
+  CHECK(plain.scale(0) > 1e27);
+  CHECK(plain.clipped() == 0);
+}
+
+TEST_CASE("on clean normal data the winsorised statistics stay within 1e-3 stddev of the exact ones") {
+  // At k = 4 a clean normal value is clipped with probability 6e-5, and only by the
+  // little it lies beyond 4 stddevs, so over 20 000 rows the estimates differ from the
+  // exact ones (clipping off, same rows) by about 1e-4 stddev; the warm-up clips at
+  // median +/- 4 * 1.4826 * MAD, at worst ~2.4 stddevs in a 32-row sample, which moves
+  // a few values by under a stddev each, i.e. ~1e-4 over 20 000 rows. 1e-3 leaves a
+  // factor of 10.
+  for (const std::uint64_t seed : {21UL, 22UL, 23UL}) {
+    CAPTURE(seed);
+    Xoshiro256 rng(seed);
+    std::vector<double> rows;
+    for (std::size_t r = 0; r < 20'000; ++r) rows.push_back(-3e3 + 7.0 * anomstream::stats::test::standard_normal(rng));
+    auto robust = make(1, NormalizerKind::z_score);
+    auto exact = make(1, NormalizerKind::z_score, INF);
+    observe_all(robust, rows);
+    observe_all(exact, rows);
+    const double sd = exact.scale(0);
+    CHECK(std::abs(robust.mean()[0] - exact.mean()[0]) <= 1e-3 * sd);
+    CHECK(std::abs(robust.scale(0) - sd) <= 1e-3 * sd);
+    CHECK(robust.clipped() <= 10);  // 20 000 * 6e-5 = 1.3 expected, plus the warm-up's
+  }
+}
+
+TEST_CASE("the warm-up statistics are the median-winsorised ones of the rows so far") {
+  auto normalizer = make(1, NormalizerKind::z_score);
+  REQUIRE(normalizer.warmup_rows() == 32);
+  REQUIRE(normalizer.observe(std::array{1e30}));
+  CHECK(normalizer.mean()[0] == 1e30);  // one row: nothing to compare it with
+  REQUIRE(normalizer.observe(std::array{1.0}));
+  REQUIRE(normalizer.observe(std::array{3.0}));
+  // Median 3, MAD 2: 1e30 enters as 3 + 4 * 1.4826 * 2 = 14.86.
+  CHECK(normalizer.max()[0] == doctest::Approx(3.0 + 4.0 * 1.482602218505602 * 2.0).epsilon(1e-15));
+  CHECK(normalizer.mean()[0] == doctest::Approx((1.0 + 3.0 + 14.860817748044816) / 3.0).epsilon(1e-15));
+  CHECK(normalizer.warming_up());
+  CHECK(normalizer.clipped() == 0);  // counted once warm-up ends
+  for (int r = 3; r < 31; ++r) REQUIRE(normalizer.observe(std::array{2.0 + (r % 3)}));
+  CHECK(normalizer.clipped() == 0);
+  REQUIRE(normalizer.observe(std::array{2.0}));  // the 32nd row
+  CHECK_FALSE(normalizer.warming_up());
+  CHECK(normalizer.clipped() == 1);
+  // Past warm-up each clipped value counts as it enters.
+  REQUIRE(normalizer.observe(std::array{-1e30}));
+  CHECK(normalizer.clipped() == 2);
+  CHECK(normalizer.min()[0] > -10.0);
+}
+
+TEST_CASE("a constant feature is clipped at k raw units, so a lone extreme value cannot blind it") {
+  auto normalizer = make(1, NormalizerKind::z_score);
+  for (int r = 0; r < 100; ++r) REQUIRE(normalizer.observe(std::array{7.0}));
+  REQUIRE(normalizer.observe(std::array{1e30}));
+  CHECK(normalizer.max()[0] == 7.0 + 4.0);
+  CHECK(normalizer.clipped() == 1);
+  // A sparse feature (mostly 0, MAD 0 in warm-up) keeps its ones unclipped.
+  auto sparse = make(1, NormalizerKind::z_score);
+  for (int r = 0; r < 400; ++r) REQUIRE(sparse.observe(std::array{r % 5 == 0 ? 1.0 : 0.0}));
+  CHECK(sparse.clipped() == 0);
+  CHECK(sparse.scale(0) == doctest::Approx(0.4).epsilon(1e-12));  // sqrt(0.2 * 0.8)
+}
+
+TEST_CASE("a lasting change of level widens the spread until it fits rather than being clipped forever") {
+  auto normalizer = make(1, NormalizerKind::z_score);
+  Xoshiro256 rng(31);
+  for (int r = 0; r < 1000; ++r) REQUIRE(normalizer.observe(std::array{anomstream::stats::test::standard_normal(rng)}));
+  std::uint64_t clipped_at_shift = normalizer.clipped();
+  int rows_until_fit = -1;
+  std::array<double, 1> out{};
+  for (int r = 0; r < 5000 && rows_until_fit < 0; ++r) {
+    REQUIRE(normalizer.observe(std::array{20.0 + anomstream::stats::test::standard_normal(rng)}));
+    REQUIRE(normalizer.transform(std::array{20.0}, out));
+    if (out[0] < 4.0) rows_until_fit = r + 1;
+  }
+  MESSAGE("rows until the new level is within 4 stddevs: ", rows_until_fit);
+  // The variance grows by up to a factor 1 + 15 / n per clipped row: from 1 to ~(20/4)^2
+  // takes about n * ln(25) / 15 rows at n ~ 1000, a few hundred.
+  CHECK(rows_until_fit > 0);
+  CHECK(rows_until_fit < 1000);
+  CHECK(normalizer.clipped() > clipped_at_shift);
+}
+
+TEST_CASE("a normalizer restored at any point of warm-up or after continues bit-for-bit, clipped count too") {
+  const auto rows = poisoned_rows(41, 5);
+  for (const auto kind : {NormalizerKind::z_score, NormalizerKind::min_max}) {
+    for (const std::size_t at : {0UL, 1UL, 2UL, 17UL, 31UL, 32UL, 33UL, 400UL}) {
+      CAPTURE(at);
+      auto original = make(3, kind);
+      for (std::size_t r = 0; r < at; ++r) REQUIRE(original.observe(std::span(rows).subspan(3 * r, 3)));
+      const auto snap = original.snapshot();
+      CHECK(snap.warmup.size() == (at < 32 ? 3 * at : 0));
+      auto restored = Normalizer<>::restore(snap);
+      REQUIRE(restored);
+      CHECK(restored->snapshot() == snap);
+      for (std::size_t r = at; r < 600; ++r) {
+        const auto x = std::span(rows).subspan(3 * r, 3);
+        std::array<double, 3> a{};
+        std::array<double, 3> b{};
+        REQUIRE(original.transform(x, a));
+        REQUIRE(restored->transform(x, b));
+        REQUIRE(std::memcmp(a.data(), b.data(), sizeof a) == 0);
+        REQUIRE(original.observe(x));
+        REQUIRE(restored->observe(x));
+      }
+      CHECK(restored->snapshot() == original.snapshot());
+      CHECK(restored->clipped() == original.clipped());
+      CHECK(original.clipped() >= 1);  // the 1e30 at row 5
+    }
+  }
+}
+
+TEST_CASE("normalizer restore rejects clipping parameters, warm-up rows and clipped counts that cannot be") {
+  auto normalizer = make(2, NormalizerKind::z_score);
+  for (int r = 0; r < 5; ++r) REQUIRE(normalizer.observe(std::array{1.0 * r, r == 3 ? 1e30 : 2.0 - r}));
+  const NormalizerSnapshot warming = normalizer.snapshot();
+  REQUIRE(Normalizer<>::restore(warming));
+  for (int r = 5; r < 40; ++r) REQUIRE(normalizer.observe(std::array{1.0 * r, r == 35 ? -1e30 : 2.0 - r}));
+  const NormalizerSnapshot warm = normalizer.snapshot();
+  REQUIRE(warm.clipped >= 1);
+  REQUIRE(Normalizer<>::restore(warm));
+  const auto corrupt_after = [](NormalizerSnapshot snap, auto&& mutate, const char* field) {
+    mutate(snap);
+    expect_corrupt(snap, field);
+  };
+  corrupt_after(warm, [](auto& s) { s.clip_sigmas = 1.5; }, "clip_sigmas");
+  corrupt_after(warm, [](auto& s) { s.clip_sigmas = NAN_VALUE; }, "clip_sigmas");
+  corrupt_after(warm, [](auto& s) { s.warmup_rows = 2; }, "warmup_rows");
+  corrupt_after(warm, [](auto& s) { s.warmup_rows = std::uint64_t{1} << 40; }, "warmup_rows");
+  corrupt_after(warm, [](auto& s) { s.clipped = 40 * 2 + 1; }, "clipped");
+  // A buffer after warm-up.
+  corrupt_after(warm, [&](auto& s) { s.warmup = warming.warmup; }, "warmup");
+
+  corrupt_after(warming, [](auto& s) { s.warmup.pop_back(); }, "warmup");
+  corrupt_after(warming, [](auto& s) { s.warmup[7] = INF; }, "warmup[7]");
+  // Row 3, feature 0: the statistics no longer match the rows.
+  corrupt_after(warming, [](auto& s) { s.warmup[6] = 1e30; }, "mean[0]");
+  corrupt_after(warming, [](auto& s) { s.m2[1] *= 2.0; }, "m2[1]");
+  corrupt_after(warming, [](auto& s) { s.clipped = 1; }, "clipped");
+  // Clipping off: no buffer, no clipped values.
+  auto plain = make(2, NormalizerKind::z_score, INF);
+  REQUIRE(plain.observe(std::array{1.0, 2.0}));
+  CHECK(plain.snapshot().warmup.empty());
+  REQUIRE(Normalizer<>::restore(plain.snapshot()));
+  corrupt_after(plain.snapshot(), [](auto& s) { s.clipped = 1; }, "clipped");
+  corrupt_after(plain.snapshot(), [](auto& s) { s.warmup = {1.0, 2.0}; }, "warmup");
+}
+
+TEST_CASE("clipping parameters are validated at create, naming the field and the bound") {
+  const auto with = [](double k, std::size_t rows) {
+    return Normalizer<>::create(2, NormalizerConfig{.clip_sigmas = k, .warmup_rows = rows});
+  };
+  auto bad = with(1.9, 32);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == ErrorCode::invalid_config);
+  CHECK(bad.error().field == "clip_sigmas");
+  CHECK(bad.error().bound == "must be in [2, +inf] (got 1.9)");
+  CHECK(with(NAN_VALUE, 32).error().field == "clip_sigmas");
+  CHECK(with(-INF, 32).error().field == "clip_sigmas");
+  CHECK(with(2.0, 32));
+  CHECK(with(INF, 32));
+  bad = with(4.0, 2);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().field == "warmup_rows");
+  CHECK(bad.error().bound == "must be in [3, 1024] (got 2)");
+  CHECK(with(4.0, 1025).error().field == "warmup_rows");
+  CHECK(with(4.0, 3));
+  CHECK(Normalizer<4>::create(NormalizerConfig{.clip_sigmas = 0.0}).error().field == "clip_sigmas");
+  // The defaults, and what the per-stream memory bound is made of.
+  const auto normalizer = Normalizer<>::create(8).value();
+  CHECK(normalizer.clip_sigmas() == 4.0);
+  CHECK(normalizer.warmup_rows() == 32);
+  CHECK(normalizer.memory_bytes() >= (32 + 8 * 32) * 8 + 8 * 32);
+  CHECK(normalizer.memory_bytes() <= (32 + 8 * 32) * 8 + 8 * 32 + 256);
 }
