@@ -103,9 +103,10 @@ bool Daemon::stop() {
   const bool in_time = steady_ns() <= deadline;
   if (store_) store_->flush();
   if (hub_) {
+    // Every alert the workers raised leaves the sink thread (what is still queued at the
+    // deadline is counted lost); then each WatchAlerts stream delivers what it holds, and ends.
+    hub_->close(std::chrono::milliseconds(std::max<std::int64_t>(0, (deadline - steady_ns()) / 1'000'000)));
     audit("stop", "{\"event\":\"stop\",\"alerts\":" + std::to_string(hub_->published()) + "}");
-    // Closing the subscriptions lets each WatchAlerts stream deliver what it holds, then end.
-    hub_->flush(true);
   }
   if (udp_) udp_->stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -226,7 +227,17 @@ void Daemon::fill_status(v1::StatusReply& reply) const {
                                                 metrics_->received(Transport::udp).Value()));
   reply.set_scored(scored);
   reply.set_alerts(hub_->published());
+  reply.set_alerts_dropped(static_cast<std::uint64_t>(metrics_->sink_alerts_dropped().Value()));
   reply.set_live_tenants(tenants);
+  for (const auto& watcher : hub_->subscribers()) {
+    auto* status = reply.add_watchers();
+    status->set_peer(watcher.peer);
+    status->set_tenant(watcher.tenant);
+    status->set_min_severity(watcher.min_severity);
+    status->set_queued(watcher.queued);
+    status->set_delivered(watcher.delivered);
+    status->set_dropped(watcher.dropped);
+  }
 }
 
 bool Daemon::handle_feedback(const v1::Feedback& feedback) {

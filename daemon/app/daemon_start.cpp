@@ -163,7 +163,11 @@ Daemon::StepResult Daemon::open_audit() {
 }
 
 Daemon::StepResult Daemon::open_sinks() {
-  hub_ = std::make_unique<AlertHub>(*metrics_, audit_.get(), config_.json_lines);
+  AlertSinkLimits limits;
+  limits.queue_capacity = static_cast<std::size_t>(config_.sink.queue_capacity);
+  limits.max_subscribers = static_cast<std::size_t>(config_.sink.max_subscribers);
+  limits.subscriber_capacity = static_cast<std::size_t>(config_.sink.subscriber_capacity);
+  hub_ = std::make_unique<AlertHub>(*metrics_, audit_.get(), config_.json_lines, limits);
   if (!hub_->sink_ok()) return std::unexpected("sinks.json_lines: cannot open \"" + config_.json_lines + "\"");
   return {};
 }

@@ -77,6 +77,11 @@ struct DaemonConfig {
     std::int64_t max_bytes = 0;
   } per_tenant;
   std::string json_lines;
+  struct Sink {
+    std::int64_t queue_capacity = 0;
+    std::int64_t max_subscribers = 0;
+    std::int64_t subscriber_capacity = 0;
+  } sink;
   std::string log_level;
   std::int64_t shutdown_deadline_ms = 0;
   struct Audit {

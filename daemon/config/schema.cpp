@@ -215,6 +215,14 @@ Field build_schema() {
       map("sinks", {
           string("json_lines", "alerts as JSON lines: \"-\" for stdout, a file path, or empty for off",
                  at<&C::json_lines>, live),
+          integer("queue_capacity", 1, 1048576, "alerts between the workers and the sink thread (lost, counted, beyond)",
+                  at<&C::sink, &C::Sink::queue_capacity>),
+          map("watch", {
+              integer("max_subscribers", 0, 4096, "WatchAlerts streams open at once (RESOURCE_EXHAUSTED beyond)",
+                      at<&C::sink, &C::Sink::max_subscribers>),
+              integer("queue_capacity", 1, 1048576, "alerts buffered per subscriber (lost for it, counted, beyond)",
+                      at<&C::sink, &C::Sink::subscriber_capacity>),
+          }),
       }),
       map("logging", {
           choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"},

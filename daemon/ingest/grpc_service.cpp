@@ -105,13 +105,16 @@ grpc::Status GrpcIngestService::WatchAlerts(grpc::ServerContext* context,
                ? grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "watching every tenant needs a \"*\" watch grant")
                : denied("watch", request->tenant());
   }
-  auto subscription = hub_.subscribe(request->tenant(), request->min_severity());
+  auto subscribed = hub_.subscribe(request->tenant(), request->min_severity(), context->peer());
+  if (!subscribed) return {grpc::StatusCode::RESOURCE_EXHAUSTED, subscribed.error()};
+  const auto& subscription = *subscribed;
   // An initial empty metadata write tells the client the subscription is live.
   writer->SendInitialMetadata();
   v1::Alert alert;
   while (!context->IsCancelled() && !stopping_.load()) {
     if (subscription->pop(alert, std::chrono::milliseconds(100))) {
       if (!writer->Write(alert)) break;
+      subscription->delivered();
     } else if (subscription->closed()) {
       break;
     }

@@ -130,7 +130,7 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                              .Add({});
   watch_dropped_ = &prometheus::BuildCounter()
                         .Name("anomstream_sink_watch_alerts_dropped_total")
-                        .Help("Alerts not delivered to a WatchAlerts subscriber whose queue was full")
+                        .Help("Alerts a WatchAlerts subscriber lost because its buffer was full (summed over subscribers)")
                         .Register(*registry_)
                         .Add({});
   auto& pass = prometheus::BuildGauge()
@@ -153,6 +153,34 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                       .Help("Failed writes to the JSON-lines alert sink or the audit log")
                       .Register(*registry_)
                       .Add({});
+  values_clipped_ = &prometheus::BuildCounter()
+                        .Name("anomstream_pipeline_values_clipped_total")
+                        .Help("Feature values that entered a stream's normaliser statistics clipped "
+                              "(beyond its clip bound, e.g. one 1e30), so they could not blind the stream")
+                        .Register(*registry_)
+                        .Add({});
+  sink_dropped_ = &prometheus::BuildCounter()
+                       .Name("anomstream_sink_alerts_dropped_total")
+                       .Help("Alerts raised but lost before the sinks: the sink queue was full (a sink "
+                             "stalled), or still queued at the stop's deadline; their sequence numbers "
+                             "are gaps")
+                       .Register(*registry_)
+                       .Add({});
+  sink_queue_depth_ = &prometheus::BuildGauge()
+                           .Name("anomstream_sink_queue_depth")
+                           .Help("Alerts waiting for the sink thread")
+                           .Register(*registry_)
+                           .Add({});
+  watch_subscribers_ = &prometheus::BuildGauge()
+                            .Name("anomstream_sink_watch_subscribers")
+                            .Help("WatchAlerts streams open")
+                            .Register(*registry_)
+                            .Add({});
+  watch_refused_ = &prometheus::BuildCounter()
+                        .Name("anomstream_sink_watch_refused_total")
+                        .Help("WatchAlerts calls refused because sinks.watch.max_subscribers were open")
+                        .Register(*registry_)
+                        .Add({});
 }
 
 WorkerMetricsBatch::WorkerMetricsBatch(DaemonMetrics& metrics)

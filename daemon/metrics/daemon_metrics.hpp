@@ -83,10 +83,15 @@ class DaemonMetrics {
   prometheus::Gauge& live_tenants() { return *live_tenants_; }
   prometheus::Counter& pool_evictions() { return *evictions_; }
   prometheus::Counter& tenant_streams_evicted() { return *stream_evictions_; }
+  prometheus::Counter& values_clipped() { return *values_clipped_; }
   prometheus::Counter& audit_entries() { return *audit_entries_; }
   prometheus::Counter& audit_write_errors() { return *audit_write_errors_; }
   prometheus::Counter& watch_dropped() { return *watch_dropped_; }
   prometheus::Counter& sink_errors() { return *sink_errors_; }
+  prometheus::Counter& sink_alerts_dropped() { return *sink_dropped_; }
+  prometheus::Gauge& sink_queue_depth() { return *sink_queue_depth_; }
+  prometheus::Gauge& watch_subscribers() { return *watch_subscribers_; }
+  prometheus::Counter& watch_refused() { return *watch_refused_; }
   prometheus::Gauge& state_pass_seconds(std::size_t worker) { return *state_pass_seconds_[worker]; }
   prometheus::Counter& config_reloads(bool ok) { return *config_reloads_[ok ? 0 : 1]; }
 
@@ -106,10 +111,15 @@ class DaemonMetrics {
   prometheus::Gauge* live_tenants_ = nullptr;
   prometheus::Counter* evictions_ = nullptr;
   prometheus::Counter* stream_evictions_ = nullptr;
+  prometheus::Counter* values_clipped_ = nullptr;
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* audit_write_errors_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;
   prometheus::Counter* sink_errors_ = nullptr;
+  prometheus::Counter* sink_dropped_ = nullptr;
+  prometheus::Gauge* sink_queue_depth_ = nullptr;
+  prometheus::Gauge* watch_subscribers_ = nullptr;
+  prometheus::Counter* watch_refused_ = nullptr;
   std::vector<prometheus::Gauge*> state_pass_seconds_;
   std::array<prometheus::Counter*, 2> config_reloads_{};
 };

@@ -1,11 +1,22 @@
 #include "sink/alert_hub.hpp"
 
 #include <algorithm>
-#include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "sink/alert_json.hpp"
+#include "worker/log_text.hpp"
 
 namespace anomstream::daemon {
+
+namespace {
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 bool AlertSubscription::wants(const v1::Alert& alert) const {
   return (tenant_.empty() || tenant_ == alert.tenant()) && alert.severity() >= min_severity_;
@@ -14,8 +25,16 @@ bool AlertSubscription::wants(const v1::Alert& alert) const {
 bool AlertSubscription::offer(const v1::Alert& alert) {
   {
     std::lock_guard lock(mutex_);
-    if (closed_ || queue_.size() >= WATCH_QUEUE_CAPACITY) return false;
+    if (closed_) return true;  // ending: nothing is lost that the client still waits for
+    if (queue_.size() >= capacity_) {
+      ++dropped_;
+      ++dropped_unreported_;
+      return false;
+    }
     queue_.push_back(alert);
+    // The count travels with the first alert queued after the losses, so the client
+    // learns how many it missed, and where.
+    queue_.back().set_watch_dropped_before(std::exchange(dropped_unreported_, 0));
   }
   ready_.notify_one();
   return true;
@@ -43,9 +62,21 @@ bool AlertSubscription::closed() const {
   return closed_ && queue_.empty();
 }
 
-AlertHub::AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& json_lines_path)
-    : metrics_(metrics), audit_(audit) {
+AlertSubscription::Status AlertSubscription::status() const {
+  std::lock_guard lock(mutex_);
+  return {peer_, tenant_, min_severity_, queue_.size(), delivered_.load(std::memory_order_relaxed), dropped_};
+}
+
+AlertHub::AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& json_lines_path,
+                   const AlertSinkLimits& limits)
+    : metrics_(metrics), audit_(audit), limits_(limits) {
   open_json(json_lines_path);
+  thread_ = std::thread([this] { run(); });
+}
+
+AlertHub::~AlertHub() {
+  close(std::chrono::milliseconds(0));
+  if (owns_json_ && json_ != nullptr) std::fclose(json_);
 }
 
 void AlertHub::open_json(const std::string& json_lines_path) {
@@ -62,22 +93,62 @@ void AlertHub::open_json(const std::string& json_lines_path) {
 }
 
 bool AlertHub::reopen(const std::string& json_lines_path) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(json_mutex_);
   if (json_ != nullptr) std::fflush(json_);
   if (owns_json_ && json_ != nullptr) std::fclose(json_);
   open_json(json_lines_path);
   return json_ok_;
 }
 
-AlertHub::~AlertHub() {
-  flush(true);
-  if (owns_json_ && json_ != nullptr) std::fclose(json_);
+bool AlertHub::publish(v1::Alert alert) {
+  metrics_.alerts(static_cast<std::size_t>(std::clamp<int>(alert.severity(), 0, SEVERITY_COUNT - 1)))
+      .Increment();
+  {
+    std::lock_guard lock(queue_mutex_);
+    const std::uint64_t sequence = ++sequence_;
+    if (closing_ || queue_.size() >= limits_.queue_capacity) {
+      if (lost_++ == 0) first_lost_ = sequence;
+      metrics_.sink_alerts_dropped().Increment();
+      return false;
+    }
+    alert.set_sequence(sequence);
+    queue_.push_back(std::move(alert));
+    metrics_.sink_queue_depth().Set(static_cast<double>(queue_.size()));
+  }
+  queue_ready_.notify_one();
+  return true;
 }
 
-void AlertHub::publish(v1::Alert alert) {
-  std::lock_guard lock(mutex_);
-  alert.set_sequence(++sequence_);
-  alert.set_alert_id(alert.tenant() + "/" + alert.stream() + "/" + std::to_string(sequence_));
+void AlertHub::run() {
+  std::deque<v1::Alert> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_ready_.wait(lock, [&] { return !queue_.empty() || lost_ > 0 || closing_; });
+      if (queue_.empty() && lost_ == 0 && closing_) return;
+      batch.swap(queue_);
+      metrics_.sink_queue_depth().Set(0);
+    }
+    const std::uint64_t last = batch.empty() ? 0 : batch.back().sequence();
+    {
+      std::lock_guard json_lock(json_mutex_);
+      for (auto& alert : batch) deliver(alert);
+      if (json_ != nullptr) std::fflush(json_);
+    }
+    batch.clear();
+    note_losses();
+    {
+      std::lock_guard lock(queue_mutex_);
+      // Everything assigned is either written or lost once the queue is empty.
+      finished_ = queue_.empty() ? sequence_ : std::max(finished_, last);
+    }
+    queue_drained_.notify_all();
+  }
+}
+
+// Called on the sink thread with json_mutex_ held.
+void AlertHub::deliver(v1::Alert& alert) {
+  alert.set_alert_id(alert.tenant() + "/" + alert.stream() + "/" + std::to_string(alert.sequence()));
   const std::string json = alert_to_json(alert);
   if (json_ != nullptr) {
     if (std::fwrite(json.data(), 1, json.size(), json_) != json.size() || std::fputc('\n', json_) == EOF) {
@@ -85,47 +156,107 @@ void AlertHub::publish(v1::Alert alert) {
     }
   }
   if (audit_ != nullptr) {
-    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-    if (audit_->append(now, "alert", json)) {
+    if (audit_->append(wall_ns(), "alert", json)) {
       metrics_.audit_entries().Increment();
     } else {
       metrics_.sink_errors().Increment();
     }
   }
-  metrics_.alerts(static_cast<std::size_t>(std::clamp<int>(alert.severity(), 0, SEVERITY_COUNT - 1)))
-      .Increment();
+  std::lock_guard lock(subscribers_mutex_);
   for (const auto& subscriber : subscribers_) {
-    if (subscriber->wants(alert) && !subscriber->offer(alert)) {
-      metrics_.watch_dropped().Increment();
-    }
+    if (subscriber->wants(alert) && !subscriber->offer(alert)) metrics_.watch_dropped().Increment();
   }
 }
 
-std::shared_ptr<AlertSubscription> AlertHub::subscribe(std::string tenant, v1::Severity min_severity) {
-  auto subscription = std::make_shared<AlertSubscription>(std::move(tenant), min_severity);
-  std::lock_guard lock(mutex_);
+void AlertHub::note_losses() {
+  std::uint64_t lost = 0;
+  std::uint64_t first = 0;
+  {
+    std::lock_guard lock(queue_mutex_);
+    lost = std::exchange(lost_, 0);
+    first = first_lost_;
+  }
+  if (lost == 0) return;
+  spdlog::warn("event=alerts_dropped count={} first_sequence={} reason=sink_queue_full", lost, first);
+  if (audit_ != nullptr &&
+      audit_->append(wall_ns(), "alerts_dropped",
+                     "{\"event\":\"alerts_dropped\",\"count\":" + std::to_string(lost) +
+                         ",\"first_sequence\":" + std::to_string(first) + "}")) {
+    metrics_.audit_entries().Increment();
+  }
+}
+
+std::expected<std::shared_ptr<AlertSubscription>, std::string> AlertHub::subscribe(std::string tenant,
+                                                                                    v1::Severity min_severity,
+                                                                                    std::string peer) {
+  std::lock_guard lock(subscribers_mutex_);
+  if (subscribers_.size() >= limits_.max_subscribers) {
+    metrics_.watch_refused().Increment();
+    return std::unexpected("sinks.watch.max_subscribers (" + std::to_string(limits_.max_subscribers) +
+                           ") subscribers are watching");
+  }
+  auto subscription = std::make_shared<AlertSubscription>(std::move(tenant), min_severity, std::move(peer),
+                                                          limits_.subscriber_capacity);
   subscribers_.push_back(subscription);
+  metrics_.watch_subscribers().Set(static_cast<double>(subscribers_.size()));
   return subscription;
 }
 
 void AlertHub::unsubscribe(const std::shared_ptr<AlertSubscription>& subscription) {
-  std::lock_guard lock(mutex_);
-  std::erase(subscribers_, subscription);
+  const auto status = subscription->status();
+  {
+    std::lock_guard lock(subscribers_mutex_);
+    std::erase(subscribers_, subscription);
+    metrics_.watch_subscribers().Set(static_cast<double>(subscribers_.size()));
+  }
+  spdlog::info("event=watch_ended peer=\"{}\" tenant=\"{}\" delivered={} dropped={}", escape_for_log(status.peer),
+               escape_for_log(status.tenant), status.delivered, status.dropped);
 }
 
-void AlertHub::flush(bool final) {
-  std::lock_guard lock(mutex_);
-  if (json_ != nullptr) std::fflush(json_);
-  if (audit_ != nullptr) audit_->flush();
-  if (final) {
-    for (const auto& subscriber : subscribers_) subscriber->close();
+bool AlertHub::drain(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(queue_mutex_);
+  const std::uint64_t target = sequence_;
+  return queue_drained_.wait_for(lock, timeout, [&] { return finished_ >= target || closing_; });
+}
+
+void AlertHub::close(std::chrono::milliseconds timeout) {
+  if (closed_) return;
+  closed_ = true;
+  drain(timeout);
+  std::uint64_t abandoned = 0;
+  {
+    std::lock_guard lock(queue_mutex_);
+    closing_ = true;
+    abandoned = queue_.size();
+    if (abandoned > 0) {
+      if (lost_ == 0) first_lost_ = queue_.front().sequence();
+      lost_ += abandoned;
+      queue_.clear();
+      metrics_.sink_alerts_dropped().Increment(static_cast<double>(abandoned));
+    }
   }
+  queue_ready_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(json_mutex_);
+    if (json_ != nullptr) std::fflush(json_);
+  }
+  if (audit_ != nullptr) audit_->flush();
+  std::lock_guard lock(subscribers_mutex_);
+  for (const auto& subscriber : subscribers_) subscriber->close();
 }
 
 std::uint64_t AlertHub::published() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(queue_mutex_);
   return sequence_;
+}
+
+std::vector<AlertSubscription::Status> AlertHub::subscribers() const {
+  std::lock_guard lock(subscribers_mutex_);
+  std::vector<AlertSubscription::Status> out;
+  out.reserve(subscribers_.size());
+  for (const auto& subscriber : subscribers_) out.push_back(subscriber->status());
+  return out;
 }
 
 }  // namespace anomstream::daemon

@@ -147,17 +147,12 @@ void Worker::run() {
       since_gauge = 0;
       batch_.flush();
       publish_gauges();
-      if (alerts_unflushed_ > 0) {
-        hub_.flush(false);  // each burst of alerts reaches the file before the worker waits
-        alerts_unflushed_ = 0;
-      }
     }
     snapshot_due(now);
   }
   batch_.flush();
   snapshot_all();
   publish_gauges();
-  if (alerts_unflushed_ > 0) hub_.flush(false);
   spdlog::debug("event=worker_stopped worker={} scored={}", index_, scored());
 }
 
@@ -342,7 +337,11 @@ void Worker::process(WorkItem& item) {
     metrics_.rejected(RejectReason::no_capacity).Increment();
     return;
   }
+  const std::uint64_t clipped_before = pipeline->normalizer_clipped();
   auto outcome = pipeline->process(item);
+  if (const std::uint64_t clipped = pipeline->normalizer_clipped() - clipped_before; clipped > 0) {
+    metrics_.values_clipped().Increment(static_cast<double>(clipped));
+  }
   if (!outcome) {
     // Only a dimension the ingest registry could not remember reaches this point.
     metrics_.rejected(RejectReason::dimension_mismatch).Increment();
@@ -360,7 +359,6 @@ void Worker::process(WorkItem& item) {
   }
   if (outcome->alert) {
     hub_.publish(std::move(*outcome->alert));
-    ++alerts_unflushed_;
   }
   scored_.fetch_add(1, std::memory_order_relaxed);
   batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);

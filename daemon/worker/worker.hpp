@@ -164,7 +164,6 @@ class Worker {
   std::atomic<std::size_t> tenant_count_{0};
   std::atomic<std::int64_t> drain_deadline_ns_{INT64_MAX};
   std::atomic<std::int64_t> heartbeat_ns_{0};
-  std::uint64_t alerts_unflushed_ = 0;
   double cpu_published_ = 0.0;      // thread CPU seconds already added to the metric
   std::int64_t pass_started_ns_ = 0;
   double pass_seconds_ = 0.0;       // time spent encoding snapshots in the current pass

@@ -108,6 +108,34 @@ double DaemonUnderTest::metric(const std::string& name, const std::map<std::stri
   return metric_sum(parse_metrics(http_get(metrics_port_, "/metrics")), name, labels);
 }
 
+std::map<std::string, double> DaemonUnderTest::metrics() const {
+  return parse_metrics(http_get(metrics_port_, "/metrics"));
+}
+
+bool accounting_holds(const std::map<std::string, double>& m, double expected_received) {
+  const double received = metric_sum(m, "anomstream_ingest_observations_received_total");
+  const double scored = metric_sum(m, "anomstream_worker_observations_scored_total");
+  const double capped = metric_sum(m, "anomstream_ingest_observations_rate_capped_total");
+  const double rejected = metric_sum(m, "anomstream_ingest_observations_rejected_total");
+  const double dropped = metric_sum(m, "anomstream_ingest_observations_dropped_total");
+  return received == expected_received && received == scored + capped + rejected + dropped;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::size_t resident_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmRSS:  1234 kB"
+  }
+  return 0;
+}
+
 std::string http_get(std::uint16_t port, const std::string& path) {
   std::string body = tools::http_get(port, path);
   if (body.empty()) throw std::runtime_error("http_get: nothing from port " + std::to_string(port) + path);

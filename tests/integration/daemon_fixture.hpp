@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "process.hpp"
 #include "prometheus_scrape.hpp"
@@ -46,6 +47,8 @@ class DaemonUnderTest {
   [[nodiscard]] std::string output() const { return process_->output_so_far(); }
   // One metric's value (summed over label sets matching `labels`) from /metrics.
   [[nodiscard]] double metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
+  // Every metric of one /metrics scrape, by name with labels.
+  [[nodiscard]] std::map<std::string, double> metrics() const;
 
  private:
   std::string dir_;
@@ -58,6 +61,16 @@ std::string http_get(std::uint16_t port, const std::string& path);
 using tools::http_response;
 using tools::metric_sum;
 using tools::parse_metrics;
+
+// The daemon's accounting in one scrape: received = scored + rate_capped + rejected +
+// dropped, and received == expected_received.
+bool accounting_holds(const std::map<std::string, double>& metrics, double expected_received);
+
+// A text file's lines (none when it does not exist).
+std::vector<std::string> read_lines(const std::string& path);
+
+// The daemon process's resident set size in bytes (VmRSS), 0 when it cannot be read.
+std::size_t resident_bytes(pid_t pid);
 
 // The status code of an HTTP response ("HTTP/1.x 200 OK" -> 200), 0 when there is none.
 int status_of(const std::string& response);

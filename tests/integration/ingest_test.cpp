@@ -19,19 +19,9 @@ using anomstream::test::parse_metrics;
 
 namespace {
 
-std::map<std::string, double> scrape(const DaemonUnderTest& d) {
-  return parse_metrics(anomstream::test::http_get(d.metrics_port(), "/metrics"));
-}
+std::map<std::string, double> scrape(const DaemonUnderTest& d) { return d.metrics(); }
 
-// received = scored + rate_capped + rejected + dropped, and received == expected.
-bool identity_holds(const std::map<std::string, double>& m, double expected_received) {
-  const double received = metric_sum(m, "anomstream_ingest_observations_received_total");
-  const double scored = metric_sum(m, "anomstream_worker_observations_scored_total");
-  const double capped = metric_sum(m, "anomstream_ingest_observations_rate_capped_total");
-  const double rejected = metric_sum(m, "anomstream_ingest_observations_rejected_total");
-  const double dropped = metric_sum(m, "anomstream_ingest_observations_dropped_total");
-  return received == expected_received && received == scored + capped + rejected + dropped;
-}
+using anomstream::test::accounting_holds;
 
 anomstream::v1::ObservationBatch synthetic_batch(anomstream::tools::TrafficGenerator& generator, int n) {
   anomstream::v1::ObservationBatch batch;
@@ -73,7 +63,7 @@ TEST_CASE("gRPC ingest of thousands of observations is accounted for exactly") {
     accepted += summary.accepted();
   }
   CHECK(accepted == 5000);
-  CHECK(anomstream::test::poll_until([&] { return identity_holds(scrape(daemon), 5000); }));
+  CHECK(anomstream::test::poll_until([&] { return accounting_holds(scrape(daemon), 5000); }));
   const auto m = scrape(daemon);
   CHECK(m.at("anomstream_ingest_observations_received_total{transport=\"grpc\"}") == 5000);
   CHECK(metric_sum(m, "anomstream_worker_observations_scored_total") == 5000);
@@ -91,7 +81,7 @@ TEST_CASE("UDP ingest of thousands of observations is accounted for exactly") {
     anomstream::test::send_udp(daemon.udp_port(), datagram);
     if (d % 10 == 9) std::this_thread::sleep_for(1ms);  // stay inside the socket buffer
   }
-  CHECK(anomstream::test::poll_until([&] { return identity_holds(scrape(daemon), 4000); }));
+  CHECK(anomstream::test::poll_until([&] { return accounting_holds(scrape(daemon), 4000); }));
   const auto m = scrape(daemon);
   CHECK(m.at("anomstream_ingest_observations_received_total{transport=\"udp\"}") == 4000);
   CHECK(metric_sum(m, "anomstream_worker_observations_scored_total") == 4000);
@@ -157,7 +147,7 @@ TEST_CASE("bad input is rejected with a reason, counted, and the daemon stays up
   anomstream::test::send_udp(daemon.udp_port(), "");
 
   // 7 + 1 (empty batch) + 101 (oversized) over gRPC, 3 over UDP.
-  REQUIRE(anomstream::test::poll_until([&] { return identity_holds(scrape(daemon), 7 + 1 + 101 + 3); }));
+  REQUIRE(anomstream::test::poll_until([&] { return accounting_holds(scrape(daemon), 7 + 1 + 101 + 3); }));
   const auto m = scrape(daemon);
   CHECK(m.at("anomstream_ingest_observations_rejected_total{reason=\"malformed\"}") == 2);
   CHECK(m.at("anomstream_ingest_observations_rejected_total{reason=\"empty_batch\"}") == 2);
@@ -185,7 +175,7 @@ TEST_CASE("a tenant flood beyond the pool bound evicts least recently used tenan
   grpc::ClientContext context;
   anomstream::v1::IngestSummary summary;
   REQUIRE(stub->ObserveBatch(&context, batch, &summary).ok());
-  REQUIRE(anomstream::test::poll_until([&] { return identity_holds(scrape(daemon), 200); }));
+  REQUIRE(anomstream::test::poll_until([&] { return accounting_holds(scrape(daemon), 200); }));
   const auto m = scrape(daemon);
   CHECK(m.at("anomstream_tenants_live") <= 10);
   CHECK(m.at("anomstream_pool_evictions_total") >= 190);
@@ -203,7 +193,7 @@ TEST_CASE("/metrics passes promtool check metrics") {
   grpc::ClientContext context;
   anomstream::v1::IngestSummary summary;
   REQUIRE(stub->ObserveBatch(&context, synthetic_batch(generator, 200), &summary).ok());
-  REQUIRE(anomstream::test::poll_until([&] { return identity_holds(scrape(daemon), 200); }));
+  REQUIRE(anomstream::test::poll_until([&] { return accounting_holds(scrape(daemon), 200); }));
   const std::string path = daemon.dir() + "/metrics.txt";
   std::ofstream(path) << anomstream::test::http_get(daemon.metrics_port(), "/metrics");
   auto check = anomstream::test::run_process({"/bin/sh", "-c", "promtool check metrics < " + path});

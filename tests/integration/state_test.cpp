@@ -259,10 +259,12 @@ TEST_CASE("health: /healthz and /readyz over HTTP, and the gRPC health service s
 
 TEST_CASE("a stop with a deep queue ends at its deadline, counts the rest as dropped, and still snapshots") {
   SharedDir shared("bounded");
-  // Slow scoring (1000 trees of 2048) and a long queue, so the queue cannot drain in 300 ms.
+  // Slow scoring (1000 trees of 2048) and a long queue, so the queue cannot drain in 300 ms;
+  // room for each tenant's two large streams, so none is evicted to its own file.
   DaemonUnderTest daemon(state_yaml(shared.path / "state", shared.path / "a.jsonl") +
                              "workers:\n  count: 1\n  queue_capacity: 100000\nshutdown:\n  deadline_ms: 300\n"
-                             "pipeline:\n  forest:\n    num_trees: 1000\n    sample_size: 2048\n",
+                             "pipeline:\n  forest:\n    num_trees: 1000\n    sample_size: 2048\n"
+                             "tenants:\n  max_bytes_per_tenant: 4294967296\n",
                          "bounded");
   anomstream::tools::TrafficGenerator generator(traffic());
   auto stub = anomstream::tools::make_stub(daemon.grpc_target());
