@@ -86,7 +86,7 @@ struct SpaceSavingItemTraits {
   using View = std::conditional_t<(sizeof(Item) <= 16), Item, const Item&>;
   static std::uint64_t hash(const SipKey& key, View item) noexcept {
     if constexpr (std::is_same_v<Item, std::uint64_t>) {
-      return siphash_u64(key, item);
+      return siphash24_u64(key, item);
     } else {
       return siphash24(key, std::as_bytes(std::span<const Item, 1>(&item, 1)));
     }

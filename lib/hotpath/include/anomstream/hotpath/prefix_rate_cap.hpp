@@ -32,7 +32,6 @@
 #include "anomstream/core/siphash.hpp"
 #include "anomstream/hotpath/detail/cache_line.hpp"
 #include "anomstream/hotpath/detail/invariant_divider.hpp"
-#include "anomstream/hotpath/detail/siphash13.hpp"
 
 namespace anomstream::hotpath {
 
@@ -75,10 +74,10 @@ class PrefixRateCap {
 
   // The bucket a prefix shares its cap in (0 for the disabled form).
   [[nodiscard]] std::size_t bucket_of(std::uint64_t prefix_key) const noexcept {
-    return static_cast<std::size_t>(detail::siphash13_u64(key_, prefix_key) >> 56);
+    return static_cast<std::size_t>(siphash13_u64(key_, prefix_key) >> 56);
   }
   [[nodiscard]] std::size_t bucket_of(std::span<const std::byte> prefix) const noexcept {
-    return static_cast<std::size_t>(detail::siphash13(key_, prefix) >> 56);
+    return static_cast<std::size_t>(siphash13(key_, prefix) >> 56);
   }
 
   [[nodiscard]] bool enabled() const noexcept { return buckets_ != nullptr; }

@@ -26,7 +26,6 @@
 #include "anomstream/core/error.hpp"
 #include "anomstream/core/siphash.hpp"
 #include "anomstream/hotpath/detail/cache_line.hpp"
-#include "anomstream/hotpath/detail/siphash13.hpp"
 
 namespace anomstream::hotpath {
 
@@ -53,7 +52,7 @@ class UpdateSampler {
     if (mode_ == Mode::stride) {
       return next_stride();
     }
-    return (detail::siphash13_u64(key_, flow_key) >> 1) < threshold_;
+    return (siphash13_u64(key_, flow_key) >> 1) < threshold_;
   }
 
   // Decision for a flow identified by bytes (e.g. a 5-tuple or tenant/stream name).
@@ -61,7 +60,7 @@ class UpdateSampler {
     if (mode_ == Mode::stride) {
       return next_stride();
     }
-    return (detail::siphash13(key_, flow_key) >> 1) < threshold_;
+    return (siphash13(key_, flow_key) >> 1) < threshold_;
   }
 
   [[nodiscard]] bool should_update(std::string_view flow_key) noexcept {
