@@ -7,7 +7,7 @@
 #include <numbers>
 #include <string>
 
-#include "anomstream/sketch/sketch_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 
 namespace anomstream::sketch {
 namespace {

@@ -42,7 +42,7 @@ namespace anomstream::sketch {
 struct BloomFilterConfig {
   std::uint64_t expected_items = 1'000'000;  // n, in [1, 2^32]; the bits it needs <= 2^32
   double false_positive_rate = 0.01;         // p, in [1e-9, 0.5]
-  std::optional<SipKey> key;                 // empty: drawn from the OS (see sketch_key.hpp)
+  std::optional<SipKey> key;                 // empty: drawn from the OS (see core/secret_key.hpp)
 };
 
 struct BloomFilterSnapshot {

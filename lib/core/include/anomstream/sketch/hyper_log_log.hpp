@@ -36,7 +36,7 @@ namespace anomstream::sketch {
 
 struct HyperLogLogConfig {
   int precision = 12;         // p: 2^p registers, in [4, 18]
-  std::optional<SipKey> key;  // empty: drawn from the OS (see sketch_key.hpp)
+  std::optional<SipKey> key;  // empty: drawn from the OS (see core/secret_key.hpp)
 };
 
 struct HyperLogLogSnapshot {

@@ -4,8 +4,8 @@
 //
 // Threat: an attacker who controls traffic should not be able to choose which of their
 // flows train the model (MITRE ATLAS AML.T0020, poisoning training data). The keyed form
-// selects a flow when SipHash-1-3 of its key, under a 128-bit per-instance secret drawn
-// from getrandom(2), falls below rate * 2^64 (a consistent hash sample: a flow is either
+// selects a flow when SipHash-1-3 of its key, under a 128-bit per-instance secret from
+// core's draw_secret_key (getrandom(2)), falls below rate * 2^64 (a consistent hash sample: a flow is either
 // always or never sampled, and without the secret the attacker cannot tell which).
 // The stride form selects every N-th call with one shared atomic counter, so several
 // ingest threads may share one instance (each call is one relaxed fetch_add; the counter
@@ -15,7 +15,7 @@
 // plus the key. Time: one SipHash-1-3 of a u64 (7-11 ns measured) or of the key bytes, or one
 // fetch_add and a division. No allocation, never throws after construction. Failure
 // modes: `create`-style factories return invalid_config for stride 0 or a rate outside
-// [0, 1]; `keyed` returns io_error if the OS has no entropy source.
+// [0, 1]; `keyed` returns the drawer's io_error if the OS has no entropy source.
 
 #include <atomic>
 #include <cstddef>
