@@ -4,15 +4,15 @@
 
 #include <cstdint>
 
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/bloom_filter.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 
 namespace {
 
 constexpr std::uint64_t N = 1'000'000;
 
 anomstream::sketch::BloomFilter filled() {
-  auto filter = *anomstream::sketch::BloomFilter::create({N, 0.01, anomstream::sketch::key_from_seed(1)});
+  auto filter = *anomstream::sketch::BloomFilter::create({N, 0.01, anomstream::key_from_seed(1)});
   for (std::uint64_t i = 0; i < N; ++i) filter.add(i);
   return filter;
 }
@@ -44,7 +44,7 @@ void BM_BloomFilter_ContainsAbsent(benchmark::State& state) {
 BENCHMARK(BM_BloomFilter_ContainsAbsent);
 
 void BM_BloomFilter_Add(benchmark::State& state) {
-  auto filter = *anomstream::sketch::BloomFilter::create({N, 0.01, anomstream::sketch::key_from_seed(1)});
+  auto filter = *anomstream::sketch::BloomFilter::create({N, 0.01, anomstream::key_from_seed(1)});
   std::uint64_t item = 0;
   for (auto _ : state) {
     filter.add(item++);

@@ -4,14 +4,14 @@
 
 #include <cstdint>
 
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/count_min_sketch.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 
 namespace {
 
 anomstream::sketch::CountMinSketch make(bool conservative) {
   return *anomstream::sketch::CountMinSketch::create(
-      {0.001, 0.02, conservative, anomstream::sketch::key_from_seed(1)});
+      {0.001, 0.02, conservative, anomstream::key_from_seed(1)});
 }
 
 void BM_CountMinSketch_Update(benchmark::State& state) {

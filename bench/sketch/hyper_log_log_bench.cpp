@@ -3,13 +3,13 @@
 
 #include <cstdint>
 
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/hyper_log_log.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 
 namespace {
 
 anomstream::sketch::HyperLogLog make(int precision) {
-  return *anomstream::sketch::HyperLogLog::create({precision, anomstream::sketch::key_from_seed(1)});
+  return *anomstream::sketch::HyperLogLog::create({precision, anomstream::key_from_seed(1)});
 }
 
 void BM_HyperLogLog_Add(benchmark::State& state) {

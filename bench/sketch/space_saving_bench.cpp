@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "anomstream/core/random.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/space_saving.hpp"
 
 namespace {
@@ -32,7 +32,7 @@ std::vector<std::uint64_t> zipf_items(std::size_t length, std::size_t universe, 
 void BM_SpaceSaving_Update(benchmark::State& state) {
   const auto items = zipf_items(std::size_t{1} << 20, 1'000'000, 1.1);
   auto sketch = *anomstream::sketch::SpaceSaving<std::uint64_t>::create(
-      {static_cast<std::size_t>(state.range(0)), 64, anomstream::sketch::key_from_seed(1)});
+      {static_cast<std::size_t>(state.range(0)), 64, anomstream::key_from_seed(1)});
   std::size_t i = 0;
   for (auto _ : state) {
     sketch.update(items[i]);
@@ -47,7 +47,7 @@ BENCHMARK(BM_SpaceSaving_Update)->ArgName("K")->Arg(100)->Arg(1000);
 void BM_SpaceSaving_UpdateAllDistinct(benchmark::State& state) {
   // Worst case: every item is new, so every update evicts the minimum.
   auto sketch = *anomstream::sketch::SpaceSaving<std::uint64_t>::create(
-      {1000, 64, anomstream::sketch::key_from_seed(1)});
+      {1000, 64, anomstream::key_from_seed(1)});
   std::uint64_t item = 0;
   for (auto _ : state) {
     sketch.update(item++);

@@ -50,24 +50,37 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
   return s;
 }
 
-std::expected<AdmissionPolicy, std::string> admission_policy(const DaemonConfig& c) {
-  auto sampler = c.sampler.mode == "keyed" ? hotpath::UpdateSampler::keyed(c.sampler.rate)
-                                           : hotpath::UpdateSampler::every(static_cast<std::uint64_t>(c.sampler.every));
+std::expected<SipKey, std::string> secret_key_for(const SecretKeyDrawer& draw_key, std::string_view purpose) {
+  auto key = draw_key();
+  if (!key) return std::unexpected("secret key for " + std::string(purpose) + ": " + key.error().message());
+  return *key;
+}
+
+std::expected<AdmissionPolicy, std::string> admission_policy(const DaemonConfig& c, const SecretKeyDrawer& draw_key) {
+  auto sampler = hotpath::UpdateSampler::every(static_cast<std::uint64_t>(c.sampler.every));
+  if (c.sampler.mode == "keyed") {
+    auto key = secret_key_for(draw_key, "the keyed sampler");
+    if (!key) return std::unexpected("hotpath.sampler: " + key.error());
+    sampler = hotpath::UpdateSampler::keyed_with_seeds(c.sampler.rate, *key);
+  }
   if (!sampler) return std::unexpected("hotpath.sampler: " + sampler.error().message());
   auto rate_cap = hotpath::PrefixRateCap::disabled();
   if (c.rate_cap.enabled) {
     hotpath::PrefixRateCapConfig cap_config;
     cap_config.cap_per_window = static_cast<std::uint64_t>(c.rate_cap.per_window);
     cap_config.window = std::chrono::milliseconds(c.rate_cap.window_ms);
-    auto cap = hotpath::PrefixRateCap::create(cap_config);
+    auto key = secret_key_for(draw_key, "the rate cap");
+    if (!key) return std::unexpected("hotpath.rate_cap: " + key.error());
+    auto cap = hotpath::PrefixRateCap::create_with_key(cap_config, *key);
     if (!cap) return std::unexpected("hotpath.rate_cap: " + cap.error().message());
     rate_cap = std::move(*cap);
   }
   return AdmissionPolicy{std::move(*sampler), std::move(rate_cap)};
 }
 
-Daemon::Daemon(LoadedConfig config, std::string config_path)
+Daemon::Daemon(LoadedConfig config, std::string config_path, SecretKeyDrawer draw_key)
     : config_(std::move(config.config)),
+      draw_key_(std::move(draw_key)),
       document_(std::move(config.document)),
       config_path_(std::move(config_path)),
       config_source_(config_path_.empty() ? "<built-in default.yaml>" : config_path_) {}
@@ -162,7 +175,7 @@ ReloadResult Daemon::reload() {
     return false;
   };
   if (changed({"hotpath."})) {
-    auto policy = admission_policy(next);
+    auto policy = admission_policy(next, draw_key_);
     if (!policy) return refuse(policy.error());
     admission_->replace_policy(std::move(*policy));
   }

@@ -7,6 +7,11 @@
 // snapshots, delivers the drained alerts to every subscriber before ending its stream,
 // then stops the transports and flushes the state store, the sinks and the audit log.
 // reload() re-reads the configuration file and applies what can change live.
+// Secret keys: every keyed hash the daemon runs (the shard and stream-dimension hashes,
+// the keyed sampler, the rate cap, each worker's tenant index) gets its own fresh key
+// from one SecretKeyDrawer, at start or, for the sampler and the rate cap, at the reload
+// that rebuilds them. A refused draw fails that start step or reload; there is no
+// fallback key.
 
 #include <grpcpp/grpcpp.h>
 
@@ -16,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "anomstream/core/secret_key.hpp"
 #include "audit/audit_log.hpp"
 #include "config/config.hpp"
 #include "ingest/admission.hpp"
@@ -43,8 +49,9 @@ struct ReloadResult {
 
 class Daemon {
  public:
-  // `config_path` is the file a reload re-reads (empty: the built-in defaults).
-  Daemon(LoadedConfig config, std::string config_path);
+  // `config_path` is the file a reload re-reads (empty: the built-in defaults);
+  // `draw_key` gives every secret key (tests replace it to count draws or refuse one).
+  Daemon(LoadedConfig config, std::string config_path, SecretKeyDrawer draw_key = draw_secret_key);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -86,6 +93,7 @@ class Daemon {
   std::int64_t now_ns() const;
 
   DaemonConfig config_;
+  SecretKeyDrawer draw_key_;
   YAML::Node document_;
   std::string config_path_;
   std::string config_source_;
@@ -110,6 +118,10 @@ class Daemon {
 };
 
 PipelineSettings pipeline_settings(const DaemonConfig& config);
-std::expected<AdmissionPolicy, std::string> admission_policy(const DaemonConfig& config);
+// A fresh key from `draw_key`, or "secret key for <purpose>: <error>".
+std::expected<SipKey, std::string> secret_key_for(const SecretKeyDrawer& draw_key, std::string_view purpose);
+// The sampler and rate cap `config` asks for, each keyed with its own fresh key.
+std::expected<AdmissionPolicy, std::string> admission_policy(const DaemonConfig& config,
+                                                             const SecretKeyDrawer& draw_key);
 
 }  // namespace anomstream::daemon

@@ -174,8 +174,12 @@ Daemon::StepResult Daemon::open_sinks() {
 
 Daemon::StepResult Daemon::build_admission() {
   const auto workers = static_cast<std::size_t>(config_.worker_count);
-  auto policy = admission_policy(config_);
+  auto policy = admission_policy(config_, draw_key_);
   if (!policy) return std::unexpected(policy.error());
+  auto shard_key = secret_key_for(draw_key_, "the worker shard hash");
+  if (!shard_key) return std::unexpected(shard_key.error());
+  auto streams_key = secret_key_for(draw_key_, "the stream dimension registry");
+  if (!streams_key) return std::unexpected(streams_key.error());
   std::vector<hotpath::Sender<WorkItem>> senders;
   for (std::size_t w = 0; w < workers; ++w) {
     auto channel = hotpath::try_update_channel<WorkItem>(static_cast<std::size_t>(config_.queue_capacity));
@@ -193,7 +197,8 @@ Daemon::StepResult Daemon::build_admission() {
   limits.tenants.new_burst = static_cast<double>(config_.per_tenant.new_burst);
   limits.tenants.per_tenant_rate = config_.per_tenant.max_rate;
   limits.tenants.per_tenant_burst = static_cast<double>(config_.per_tenant.rate_burst);
-  admission_ = std::make_unique<Admission>(limits, *metrics_, std::move(senders), std::move(*policy));
+  admission_ = std::make_unique<Admission>(limits, *metrics_, std::move(senders), std::move(*policy),
+                                           AdmissionKeys{.shard = *shard_key, .streams = *streams_key});
   return {};
 }
 
@@ -212,7 +217,16 @@ Daemon::StepResult Daemon::start_workers() {
   context.store = store_.get();
   context.fingerprint = model_fingerprint(settings_->get());
   context.snapshot_interval = std::chrono::seconds(config_.state.snapshot_interval_s);
+  // Each worker's tenant index under its own key (tenant names are the clients' choice),
+  // all drawn before the first worker starts.
+  std::vector<SipKey> pool_keys;
   for (std::size_t w = 0; w < workers; ++w) {
+    auto key = secret_key_for(draw_key_, "the tenant index of worker " + std::to_string(w));
+    if (!key) return std::unexpected(key.error());
+    pool_keys.push_back(*key);
+  }
+  for (std::size_t w = 0; w < workers; ++w) {
+    context.pool.hash_key = pool_keys[w];
     workers_.push_back(
         std::make_unique<Worker>(w, std::move(receivers_[w]), admission_->enqueued(w), context, *hub_, *metrics_));
     workers_.back()->start();

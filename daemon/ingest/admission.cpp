@@ -1,7 +1,5 @@
 #include "ingest/admission.hpp"
 
-#include <sys/random.h>
-
 #include <fmt/format.h>
 
 #include <chrono>
@@ -36,14 +34,6 @@ const char* name_problem(const std::string& name) {
   return nullptr;
 }
 
-SipKey random_key() {
-  SipKey key;
-  if (getrandom(&key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
-    key = SipKey{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
-  }
-  return key;
-}
-
 }  // namespace
 
 static_assert(static_cast<std::size_t>(IngestCounter::rejected_first) + REJECT_REASON_COUNT <=
@@ -65,10 +55,12 @@ void PrometheusIngestSink::record(const hotpath::CounterArray& deltas) noexcept 
   }
 }
 
-StreamDimensions::StreamDimensions(std::size_t capacity)
-    : capacity_per_shard_((capacity + SHARDS - 1) / SHARDS), shards_(std::make_unique<Shard[]>(SHARDS)) {}
+StreamDimensions::StreamDimensions(std::size_t capacity, SipKey key)
+    : capacity_per_shard_((capacity + SHARDS - 1) / SHARDS), key_(key), shards_(std::make_unique<Shard[]>(SHARDS)) {}
 
-std::uint32_t StreamDimensions::establish(std::uint64_t stream_key, std::uint32_t dimension) {
+std::uint32_t StreamDimensions::establish(const std::string& tenant, const std::string& stream,
+                                          std::uint32_t dimension) {
+  const std::uint64_t stream_key = siphash24(key_, tenant + '\0' + stream);
   Shard& shard = shards_[stream_key % SHARDS];
   std::lock_guard lock(shard.mutex);
   if (auto it = shard.index.find(stream_key); it != shard.index.end()) {
@@ -85,14 +77,15 @@ std::uint32_t StreamDimensions::establish(std::uint64_t stream_key, std::uint32_
 }
 
 Admission::Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
-                     std::vector<hotpath::Sender<WorkItem>> senders, AdmissionPolicy policy)
+                     std::vector<hotpath::Sender<WorkItem>> senders, AdmissionPolicy policy,
+                     const AdmissionKeys& keys)
     : limits_(limits),
       metrics_(metrics),
       sink_(metrics),
       senders_(std::move(senders)),
-      dimensions_(limits.max_streams),
+      dimensions_(limits.max_streams, keys.streams),
       tenants_(limits.tenants),
-      shard_key_(random_key()),
+      shard_key_(keys.shard),
       enqueued_(std::make_unique<std::atomic<std::uint64_t>[]>(senders_.size())) {
   replace_policy(std::move(policy));
 }
@@ -179,8 +172,7 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
   }
   std::size_t expected = limits_.fixed_dimension;
   if (expected == 0) {
-    const std::string stream_id = o.tenant() + '\0' + o.stream();
-    expected = dimensions_.establish(siphash24(shard_key_, stream_id), static_cast<std::uint32_t>(dim));
+    expected = dimensions_.establish(o.tenant(), o.stream(), static_cast<std::uint32_t>(dim));
   }
   if (dim != expected) {
     return reject(RejectReason::dimension_mismatch,

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "anomstream/core/siphash.hpp"
 #include "anomstream/hotpath/metrics_batcher.hpp"
 #include "anomstream/hotpath/prefix_rate_cap.hpp"
 #include "anomstream/hotpath/update_channel.hpp"
@@ -54,16 +55,18 @@ class PrometheusIngestSink final : public hotpath::MetricsSink {
 };
 
 // The dimension each stream established with its first observation, so later
-// observations of another width are rejected at ingest with a clear reason. Bounded:
-// `capacity` streams are remembered, least-recently-used forgotten first (an idle
-// stream's name is free again; a forgotten stream that returns with another width is
-// still refused by its worker, counted).
+// observations of another width are rejected at ingest with a clear reason. Streams are
+// remembered by SipHash-2-4 of tenant, NUL, stream under `key`, which must be secret:
+// clients name streams, and under a known key they could aim them all at one shard
+// and one map bucket. Bounded: `capacity` streams are remembered, least-recently-used
+// forgotten first (an idle stream's name is free again; a forgotten stream that returns
+// with another width is still refused by its worker, counted).
 class StreamDimensions {
  public:
-  explicit StreamDimensions(std::size_t capacity);
+  StreamDimensions(std::size_t capacity, SipKey key);
   // The stream's dimension: `dimension` if first seen (or forgotten), else the one it
   // established.
-  std::uint32_t establish(std::uint64_t stream_key, std::uint32_t dimension);
+  std::uint32_t establish(const std::string& tenant, const std::string& stream, std::uint32_t dimension);
 
  private:
   static constexpr std::size_t SHARDS = 64;
@@ -73,7 +76,15 @@ class StreamDimensions {
     std::unordered_map<std::uint64_t, std::list<std::pair<std::uint64_t, std::uint32_t>>::iterator> index;
   };
   std::size_t capacity_per_shard_;
+  SipKey key_;
   std::unique_ptr<Shard[]> shards_;
+};
+
+// The secrets of ingest's two name hashes, drawn fresh at every start
+// (Daemon::build_admission), never constants.
+struct AdmissionKeys {
+  SipKey shard;    // tenant -> worker
+  SipKey streams;  // tenant and stream -> StreamDimensions
 };
 
 // What decides, per accepted observation, whether it updates the model and whether its
@@ -94,7 +105,7 @@ struct AdmissionLimits {
 class Admission {
  public:
   Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
-            std::vector<hotpath::Sender<WorkItem>> senders, AdmissionPolicy policy);
+            std::vector<hotpath::Sender<WorkItem>> senders, AdmissionPolicy policy, const AdmissionKeys& keys);
 
   // One call's batcher: counts reach Prometheus every METRICS_BATCH_SIZE operations and
   // when the call ends (the batcher's destructor flushes).

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "anomstream/drift/meta_drift_detector.hpp"
+#include "anomstream/forest/tenant_forest_pool.hpp"
 #include "anomstream/forest/thresholded_forest.hpp"
 #include "anomstream/stats/normalizer.hpp"
 #include "anomstream/stats/severity_bands.hpp"
@@ -13,15 +14,13 @@
 namespace anomstream::daemon {
 namespace {
 
-// The stream's forest seed: the configured seed mixed with the stream's identity, so
-// two streams never share random cuts but a restart reproduces the same forest.
+// The stream's forest seed: the library's tenant_seed (SipHash-2-4 under the configured
+// seed) of tenant, NUL, stream, so two streams draw unrelated random cuts while a
+// restart, or another machine with the same configuration, rebuilds the same forest.
+// Not a secret, and not meant to be: the seed is in the configuration (and snapshots),
+// and reproducing a stream's forest from it is the point.
 std::uint64_t stream_seed(std::uint64_t seed, const std::string& tenant, const std::string& stream) {
-  std::uint64_t h = 1469598103934665603ULL ^ seed;
-  for (const char c : tenant + '\0' + stream) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
+  return forest::tenant_seed(seed, tenant + '\0' + stream);
 }
 
 v1::Severity to_wire(stats::Severity s) {

@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-#include "anomstream/hotpath/secret_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 
 namespace anomstream::hotpath {
 namespace {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "anomstream/hotpath/secret_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 
 namespace anomstream::hotpath {
 namespace {

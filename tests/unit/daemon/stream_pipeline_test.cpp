@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <numbers>
+#include <string>
 
 #include "anomstream/core/random.hpp"
+#include "anomstream/forest/tenant_forest_pool.hpp"
 #include "pipeline/stream_pipeline.hpp"
 
 using namespace anomstream;
@@ -178,4 +180,19 @@ TEST_CASE("the model fingerprint changes with what defines the model, not with l
     change(other);
     CHECK(model_fingerprint(other) != base);
   }
+}
+
+TEST_CASE("a stream's forest is seeded with the library's tenant_seed of tenant, NUL, stream") {
+  const auto seed_of = [](const std::string& tenant, const std::string& stream) {
+    auto p = StreamPipeline::create(settings(), tenant, stream, DIM);
+    REQUIRE(p);
+    return state_of(**p).forest().forest().forest().config().seed();
+  };
+  using namespace std::string_literals;
+  CHECK(seed_of("t", "s") == forest::tenant_seed(settings().seed, "t\0s"s));
+  // The same stream gets the same forest after a restart; the NUL keeps "ab"/"c" and
+  // "a"/"bc" apart.
+  CHECK(seed_of("t", "s") == seed_of("t", "s"));
+  CHECK(seed_of("ab", "c") != seed_of("a", "bc"));
+  CHECK(seed_of("t", "s") != seed_of("t", "s2"));
 }

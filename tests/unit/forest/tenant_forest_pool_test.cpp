@@ -251,3 +251,27 @@ TEST_CASE("tenant pool: create and the factories name the field out of bounds") 
   CHECK(anomstream::forest::make_thresholded_forest_factory(thresholded).error().field ==
         "threshold.warmup");
 }
+
+TEST_CASE("tenant pool: without a configured hash key each pool draws a fresh secret one") {
+  // Clients choose the keys the index hashes; under a known key (the old all-zero default)
+  // they could pick names that all land in one bucket.
+  auto a = SizedPool::create({}, sized_factory());
+  auto b = SizedPool::create({}, sized_factory());
+  REQUIRE((a && b));
+  REQUIRE(a->config().hash_key.has_value());
+  REQUIRE(b->config().hash_key.has_value());
+  CHECK(*a->config().hash_key != *b->config().hash_key);
+  CHECK(*a->config().hash_key != anomstream::SipKey{});
+  // The pool works under the key it drew.
+  REQUIRE(a->get_or_create("tenant-a", 1));
+  REQUIRE(a->get_or_create("tenant-b", 1));
+  CHECK(a->peek("tenant-a")->key == "tenant-a");
+  CHECK(a->size() == 2);
+}
+
+TEST_CASE("tenant pool: a configured hash key is kept") {
+  const anomstream::SipKey key = anomstream::key_from_seed(5);
+  auto pool = SizedPool::create({.hash_key = key}, sized_factory());
+  REQUIRE(pool);
+  CHECK(pool->config().hash_key == key);
+}

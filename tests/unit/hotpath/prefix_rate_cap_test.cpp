@@ -126,6 +126,22 @@ TEST_CASE("bucket choice depends on the secret and spreads prefixes over all buc
   CHECK(same_bucket < 500);
 }
 
+TEST_CASE("caps built by create draw their own secret: never one constant bucket key") {
+  auto a = PrefixRateCap::create({1, 1s});
+  auto b = PrefixRateCap::create({1, 1s});
+  REQUIRE((a && b));
+  // Two independent secrets keep a key's bucket with probability 1/256 each: 1024 keys
+  // share it about 4 times; a shared key would make it all 1024.
+  std::size_t same_bucket = 0;
+  for (std::uint64_t key = 0; key < 1024; ++key) same_bucket += a->bucket_of(key) == b->bucket_of(key) ? 1 : 0;
+  CHECK(same_bucket < 32);
+  auto zero_keyed = PrefixRateCap::create_with_key({1, 1s}, SipKey{});
+  REQUIRE(zero_keyed.has_value());
+  std::size_t as_zero = 0;
+  for (std::uint64_t key = 0; key < 1024; ++key) as_zero += a->bucket_of(key) == zero_keyed->bucket_of(key) ? 1 : 0;
+  CHECK(as_zero < 32);
+}
+
 TEST_CASE("concurrent callers never admit more than the cap per bucket-window in total") {
   constexpr std::size_t THREADS = 4;
   constexpr std::uint64_t CAP = 500;

@@ -9,13 +9,13 @@
 #include <string_view>
 
 #include "allocation_counter.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/bloom_filter.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 
 using anomstream::ErrorCode;
 using anomstream::sketch::BloomFilter;
 using anomstream::sketch::BloomFilterConfig;
-using anomstream::sketch::key_from_seed;
+using anomstream::key_from_seed;
 
 namespace {
 

@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/count_min_sketch.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 #include "zipf.hpp"
 
 using anomstream::ErrorCode;
 using anomstream::sketch::CountMinSketch;
 using anomstream::sketch::CountMinSketchConfig;
-using anomstream::sketch::key_from_seed;
+using anomstream::key_from_seed;
 
 namespace {
 

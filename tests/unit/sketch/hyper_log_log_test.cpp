@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/hyper_log_log.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 
 using anomstream::ErrorCode;
 using anomstream::sketch::HyperLogLog;
 using anomstream::sketch::HyperLogLogConfig;
-using anomstream::sketch::key_from_seed;
+using anomstream::key_from_seed;
 
 namespace {
 

@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/sketch/space_saving.hpp"
 #include "zipf.hpp"
 
 using anomstream::ErrorCode;
 using anomstream::sketch::FrequencyBounds;
-using anomstream::sketch::key_from_seed;
+using anomstream::key_from_seed;
 using anomstream::sketch::SpaceSaving;
 using anomstream::sketch::SpaceSavingConfig;
 

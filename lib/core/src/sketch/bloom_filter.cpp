@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "anomstream/sketch/sketch_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 
 namespace anomstream::sketch {
 namespace {

@@ -7,7 +7,7 @@
 #include <numbers>
 #include <string>
 
-#include "anomstream/sketch/sketch_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 
 namespace anomstream::sketch {
 namespace {
@@ -127,7 +127,7 @@ std::uint64_t CountMinSketch::estimate_hash(std::uint64_t hash) const noexcept {
 }
 
 void CountMinSketch::update(std::uint64_t item, std::uint64_t weight) noexcept {
-  update_hash(siphash_u64(key_, item), weight);
+  update_hash(siphash24_u64(key_, item), weight);
 }
 void CountMinSketch::update(std::string_view item, std::uint64_t weight) noexcept {
   update_hash(siphash24(key_, bytes_of(item)), weight);
@@ -137,7 +137,7 @@ void CountMinSketch::update(std::span<const std::byte> item, std::uint64_t weigh
 }
 
 std::uint64_t CountMinSketch::estimate(std::uint64_t item) const noexcept {
-  return estimate_hash(siphash_u64(key_, item));
+  return estimate_hash(siphash24_u64(key_, item));
 }
 std::uint64_t CountMinSketch::estimate(std::string_view item) const noexcept {
   return estimate_hash(siphash24(key_, bytes_of(item)));

@@ -8,8 +8,7 @@
 #include <numbers>
 #include <string>
 
-#include "anomstream/sketch/siphash13.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
+#include "anomstream/core/secret_key.hpp"
 
 namespace anomstream::sketch {
 namespace {
@@ -96,10 +95,10 @@ Result<HyperLogLog> HyperLogLog::restore(const HyperLogLogSnapshot& snapshot) {
 }
 
 void HyperLogLog::add(std::string_view item) noexcept {
-  add_hash(detail::siphash13(key_, bytes_of(item)));
+  add_hash(siphash13(key_, bytes_of(item)));
 }
 void HyperLogLog::add(std::span<const std::byte> item) noexcept {
-  add_hash(detail::siphash13(key_, item));
+  add_hash(siphash13(key_, item));
 }
 
 double HyperLogLog::estimate() const noexcept {

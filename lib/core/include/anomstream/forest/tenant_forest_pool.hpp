@@ -9,22 +9,24 @@
 // creates a key's value for the dimension asked; the provided factories give each
 // tenant's forest the seed tenant_seed(template seed, key), a SipHash-2-4 of the key,
 // so a tenant's forest is the same after a restart or on another machine. Entries live
-// in a list ordered by use (get_or_create, find and insert count as use; peek does
-// not) with a hash index over the keys (SipHash under `hash_key`: set it to a secret
-// where untrusted clients choose the keys). After every call that may evict, the pool
-// holds at most `max_forests` entries and memory_bytes() <= `max_bytes`: it evicts from
-// the least recently used end, never the entry the call returns, calling the eviction
-// callback with the key and value just before destroying it and counting evictions().
-// Values grow as they learn, so an entry's memory is measured when it is created and
-// again at the start of the next call after it was handed out (the pool assumes values
-// change only through the pointer returned by the latest call; refresh_memory()
-// re-measures all). Memory: the values' memory_bytes() plus the key and about 100 bytes
-// of list and index node per entry, plus 8 bytes per index bucket; while a new value is
-// created the peak is that much plus the new value. Time per hit: one SipHash of the
-// key, a list splice and one memory_bytes() of the previously used value (O(trees) for a
-// forest); a miss adds the factory's cost. Pointers stay valid until their entry is
-// evicted or erased. Failure modes: create() rejects max_forests or max_bytes out of
-// bounds and a missing factory (invalid_config); get_or_create passes on the factory's
+// in a list ordered by use (get_or_create, find and insert count as use; peek does not)
+// with a hash index over the keys: SipHash-2-4 under `hash_key`, which create() draws
+// fresh from draw_secret_key (core/secret_key.hpp) unless the config sets one, so
+// clients who choose the keys cannot aim them at one index bucket. After every call
+// that may evict, the pool holds at most `max_forests` entries and memory_bytes() <=
+// `max_bytes`: it evicts from the least recently used end, never the entry the call
+// returns, calling the eviction callback with the key and value just before destroying
+// it and counting evictions(). Values grow as they learn, so an entry's memory is
+// measured when it is created and again at the start of the next call after it was
+// handed out (the pool assumes values change only through the pointer returned by the
+// latest call; refresh_memory() re-measures all). Memory: the values' memory_bytes()
+// plus the key and about 100 bytes of list and index node per entry, plus 8 bytes per
+// index bucket; while a new value is created the peak is that much plus the new value.
+// Time per hit: one SipHash of the key, a list splice and one memory_bytes() of the
+// previously used value (O(trees) for a forest); a miss adds the factory's cost.
+// Pointers stay valid until their entry is evicted or erased. Failure modes: create()
+// rejects max_forests or max_bytes out of bounds and a missing factory (invalid_config)
+// and passes on a refused key draw (io_error); get_or_create passes on the factory's
 // error, returns dimension_mismatch for a key that exists with another dimension, and
 // invalid_config when one new value alone would exceed max_bytes — in all three cases
 // without changing the pool. The eviction callback must not throw or call the pool.
@@ -36,12 +38,14 @@
 #include <limits>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "anomstream/core/error.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/core/siphash.hpp"
 #include "anomstream/forest/forest_config.hpp"
 #include "anomstream/forest/random_cut_forest.hpp"
@@ -56,7 +60,9 @@ inline constexpr std::size_t MIN_POOL_BYTES = 4096;
 struct TenantForestPoolConfig {
   std::size_t max_forests = 1024;                // entries, [1, 1e7]
   std::size_t max_bytes = std::size_t{1} << 30;  // summed memory_bytes(), [4096, SIZE_MAX]
-  SipKey hash_key{};                             // key of the index's hash
+  // Key of the index's SipHash. Empty: create() draws a fresh secret one, the only safe
+  // choice where untrusted clients choose the keys; set it for a reproducible layout.
+  std::optional<SipKey> hash_key{};
 
   friend bool operator==(const TenantForestPoolConfig&, const TenantForestPoolConfig&) = default;
 };
@@ -94,7 +100,11 @@ class TenantForestPool {
                                                        EvictionCallback on_evict = {}) {
     if (auto s = validate_pool_config(config); !s) return std::unexpected(s.error());
     if (!factory) return fail(ErrorCode::invalid_config, "factory", "must not be empty");
-    return TenantForestPool(config, std::move(factory), std::move(on_evict));
+    auto key = resolve_key(config.hash_key);
+    if (!key) return std::unexpected(key.error());
+    TenantForestPoolConfig keyed = config;
+    keyed.hash_key = *key;
+    return TenantForestPool(keyed, std::move(factory), std::move(on_evict));
   }
 
   TenantForestPool(TenantForestPool&&) noexcept = default;
@@ -182,6 +192,7 @@ class TenantForestPool {
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
   [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
   [[nodiscard]] std::uint64_t evictions() const noexcept { return evictions_; }
+  // The configuration, with hash_key set to the key in use.
   [[nodiscard]] const TenantForestPoolConfig& config() const noexcept { return config_; }
   // Entries' memory (the most recently used re-measured now) plus the index and the pool.
   [[nodiscard]] std::size_t memory_bytes() const noexcept {
@@ -217,7 +228,7 @@ class TenantForestPool {
       : config_(config),
         factory_(std::move(factory)),
         on_evict_(std::move(on_evict)),
-        index_(0, KeyHash{config.hash_key}) {}
+        index_(0, KeyHash{*config.hash_key}) {}
 
   [[nodiscard]] static std::size_t charge(const Entry& entry) noexcept {
     const std::size_t key_heap =

@@ -42,7 +42,7 @@ namespace anomstream::sketch {
 struct BloomFilterConfig {
   std::uint64_t expected_items = 1'000'000;  // n, in [1, 2^32]; the bits it needs <= 2^32
   double false_positive_rate = 0.01;         // p, in [1e-9, 0.5]
-  std::optional<SipKey> key;                 // empty: drawn from the OS (see sketch_key.hpp)
+  std::optional<SipKey> key;                 // empty: drawn from the OS (see core/secret_key.hpp)
 };
 
 struct BloomFilterSnapshot {
@@ -76,13 +76,13 @@ class BloomFilter {
 
   // Inserts the item; returns true if it was certainly absent before (a bit changed).
   // A u64 item and its 8 little-endian bytes are one item.
-  bool add(std::uint64_t item) noexcept { return add_hash(siphash_u64(key_, item)); }
+  bool add(std::uint64_t item) noexcept { return add_hash(siphash24_u64(key_, item)); }
   bool add(std::string_view item) noexcept;
   bool add(std::span<const std::byte> item) noexcept;
 
   // False only if the item was never added.
   [[nodiscard]] bool contains(std::uint64_t item) const noexcept {
-    return contains_hash(siphash_u64(key_, item));
+    return contains_hash(siphash24_u64(key_, item));
   }
   [[nodiscard]] bool contains(std::string_view item) const noexcept;
   [[nodiscard]] bool contains(std::span<const std::byte> item) const noexcept;

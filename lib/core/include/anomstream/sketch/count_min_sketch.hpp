@@ -31,7 +31,7 @@ struct CountMinSketchConfig {
   double epsilon = 0.001;  // additive error as a fraction of total weight, in [1e-5, 0.5]
   double delta = 0.01;     // probability an estimate exceeds that error, in [1e-12, 0.5]
   bool conservative_update = false;
-  std::optional<SipKey> key;  // empty: drawn from the OS (see sketch_key.hpp)
+  std::optional<SipKey> key;  // empty: drawn from the OS (see core/secret_key.hpp)
 };
 
 struct CountMinSketchSnapshot {

@@ -13,12 +13,12 @@
 // in [4, 18]. The figure is asymptotic in 2^p: below p = 8 the estimate is right-skewed,
 // with a relative bias of about +1.1/2^p (+7% at p = 4, 0.03% at p = 12) and a
 // standard deviation up to 1.15x the figure at p = 4, so prefer p >= 8 where an error
-// bound matters. Each item is hashed once with keyed SipHash-1-3 (see
-// siphash13.hpp for why not 2-4); the top p bits pick a register, which keeps the
-// maximum of 1 + the leading zeros of the remaining 64 - p bits. Memory 2^p bytes (one
-// byte per 6-bit register); add O(1), no allocation; estimate O(2^p + 64); merge is a
-// register-wise max. Limits: estimates saturate near 2^64 distinct items; an item and
-// its duplicate are indistinguishable by design.
+// bound matters. Each item is hashed once with keyed SipHash-1-3 (core/siphash.hpp;
+// 2-4 does not fit the 10 ns add budget with margin); the top p bits pick a register,
+// which keeps the maximum of 1 + the leading zeros of the remaining 64 - p bits.
+// Memory 2^p bytes (one byte per 6-bit register); add O(1), no allocation; estimate
+// O(2^p + 64); merge is a register-wise max. Limits: estimates saturate near 2^64
+// distinct items; an item and its duplicate are indistinguishable by design.
 
 #include <algorithm>
 #include <bit>
@@ -31,13 +31,12 @@
 
 #include "anomstream/core/error.hpp"
 #include "anomstream/core/siphash.hpp"
-#include "anomstream/sketch/siphash13.hpp"
 
 namespace anomstream::sketch {
 
 struct HyperLogLogConfig {
   int precision = 12;         // p: 2^p registers, in [4, 18]
-  std::optional<SipKey> key;  // empty: drawn from the OS (see sketch_key.hpp)
+  std::optional<SipKey> key;  // empty: drawn from the OS (see core/secret_key.hpp)
 };
 
 struct HyperLogLogSnapshot {
@@ -58,7 +57,7 @@ class HyperLogLog {
 
   // A u64 item and its 8 little-endian bytes are one item. Inline: the hash and the
   // register update are a few dozen instructions, and a call would cost a fifth of that.
-  void add(std::uint64_t item) noexcept { add_hash(sketch::detail::siphash13_u64(key_, item)); }
+  void add(std::uint64_t item) noexcept { add_hash(siphash13_u64(key_, item)); }
   void add(std::string_view item) noexcept;
   void add(std::span<const std::byte> item) noexcept;
 

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "anomstream/core/error.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/core/siphash.hpp"
-#include "anomstream/sketch/sketch_key.hpp"
 #include "anomstream/sketch/slot_index.hpp"
 
 namespace anomstream::sketch {
@@ -49,7 +49,7 @@ concept SpaceSavingItem =
 struct SpaceSavingConfig {
   std::size_t capacity = 1024;      // K counters, in [1, 2^24]
   std::size_t max_item_bytes = 64;  // longest std::string item, in [1, 4096]; K * it <= 2^30
-  std::optional<SipKey> key;        // empty: drawn from the OS (see sketch_key.hpp)
+  std::optional<SipKey> key;        // empty: drawn from the OS (see core/secret_key.hpp)
 };
 
 template <class Item>
@@ -86,7 +86,7 @@ struct SpaceSavingItemTraits {
   using View = std::conditional_t<(sizeof(Item) <= 16), Item, const Item&>;
   static std::uint64_t hash(const SipKey& key, View item) noexcept {
     if constexpr (std::is_same_v<Item, std::uint64_t>) {
-      return siphash_u64(key, item);
+      return siphash24_u64(key, item);
     } else {
       return siphash24(key, std::as_bytes(std::span<const Item, 1>(&item, 1)));
     }

@@ -4,9 +4,9 @@
 // whole budget.
 //
 // A 256-bucket counter sketch (a count-min sketch of depth 1, reset every window): a
-// prefix key maps to a bucket by SipHash-1-3 under a 128-bit secret (getrandom(2) or
-// caller-supplied), so an attacker can neither aim at one bucket nor find prefixes that
-// share a victim's bucket. Each bucket is one 64-bit atomic on its own cache line holding
+// prefix key maps to a bucket by SipHash-1-3 under a 128-bit secret (core's
+// draw_secret_key, or caller-supplied), so an attacker can neither aim at one bucket nor
+// find prefixes that share a victim's bucket. Each bucket is one 64-bit atomic on its own cache line holding
 // the window number (high 32 bits) and the count (low 32 bits); a decision is one load
 // and, when admitted, one CAS. Window roll-over is part of the same CAS, so there is no
 // lock and no reset thread, and concurrent callers never admit more than `cap_per_window`
@@ -32,7 +32,6 @@
 #include "anomstream/core/siphash.hpp"
 #include "anomstream/hotpath/detail/cache_line.hpp"
 #include "anomstream/hotpath/detail/invariant_divider.hpp"
-#include "anomstream/hotpath/detail/siphash13.hpp"
 
 namespace anomstream::hotpath {
 
@@ -54,7 +53,7 @@ class PrefixRateCap {
   static constexpr std::uint64_t MAX_CAP_PER_WINDOW = 0xffff'ffffULL;
   static constexpr std::uint32_t LATE_TOLERANCE_WINDOWS = 1024;
 
-  // Secret bucket key from getrandom(2).
+  // Secret bucket key from draw_secret_key (getrandom(2)).
   [[nodiscard]] static Result<PrefixRateCap> create(const PrefixRateCapConfig& config);
   // Caller-supplied secret (hosts without an entropy source; deterministic tests).
   [[nodiscard]] static Result<PrefixRateCap> create_with_key(const PrefixRateCapConfig& config,
@@ -75,10 +74,10 @@ class PrefixRateCap {
 
   // The bucket a prefix shares its cap in (0 for the disabled form).
   [[nodiscard]] std::size_t bucket_of(std::uint64_t prefix_key) const noexcept {
-    return static_cast<std::size_t>(detail::siphash13_u64(key_, prefix_key) >> 56);
+    return static_cast<std::size_t>(siphash13_u64(key_, prefix_key) >> 56);
   }
   [[nodiscard]] std::size_t bucket_of(std::span<const std::byte> prefix) const noexcept {
-    return static_cast<std::size_t>(detail::siphash13(key_, prefix) >> 56);
+    return static_cast<std::size_t>(siphash13(key_, prefix) >> 56);
   }
 
   [[nodiscard]] bool enabled() const noexcept { return buckets_ != nullptr; }

@@ -4,8 +4,8 @@
 //
 // Threat: an attacker who controls traffic should not be able to choose which of their
 // flows train the model (MITRE ATLAS AML.T0020, poisoning training data). The keyed form
-// selects a flow when SipHash-1-3 of its key, under a 128-bit per-instance secret drawn
-// from getrandom(2), falls below rate * 2^64 (a consistent hash sample: a flow is either
+// selects a flow when SipHash-1-3 of its key, under a 128-bit per-instance secret from
+// core's draw_secret_key (getrandom(2)), falls below rate * 2^64 (a consistent hash sample: a flow is either
 // always or never sampled, and without the secret the attacker cannot tell which).
 // The stride form selects every N-th call with one shared atomic counter, so several
 // ingest threads may share one instance (each call is one relaxed fetch_add; the counter
@@ -15,7 +15,7 @@
 // plus the key. Time: one SipHash-1-3 of a u64 (7-11 ns measured) or of the key bytes, or one
 // fetch_add and a division. No allocation, never throws after construction. Failure
 // modes: `create`-style factories return invalid_config for stride 0 or a rate outside
-// [0, 1]; `keyed` returns io_error if the OS has no entropy source.
+// [0, 1]; `keyed` returns the drawer's io_error if the OS has no entropy source.
 
 #include <atomic>
 #include <cstddef>
@@ -26,7 +26,6 @@
 #include "anomstream/core/error.hpp"
 #include "anomstream/core/siphash.hpp"
 #include "anomstream/hotpath/detail/cache_line.hpp"
-#include "anomstream/hotpath/detail/siphash13.hpp"
 
 namespace anomstream::hotpath {
 
@@ -53,7 +52,7 @@ class UpdateSampler {
     if (mode_ == Mode::stride) {
       return next_stride();
     }
-    return (detail::siphash13_u64(key_, flow_key) >> 1) < threshold_;
+    return (siphash13_u64(key_, flow_key) >> 1) < threshold_;
   }
 
   // Decision for a flow identified by bytes (e.g. a 5-tuple or tenant/stream name).
@@ -61,7 +60,7 @@ class UpdateSampler {
     if (mode_ == Mode::stride) {
       return next_stride();
     }
-    return (detail::siphash13(key_, flow_key) >> 1) < threshold_;
+    return (siphash13(key_, flow_key) >> 1) < threshold_;
   }
 
   [[nodiscard]] bool should_update(std::string_view flow_key) noexcept {
