@@ -132,7 +132,9 @@ Daemon::StepResult Daemon::serve_metrics() {
 
 Daemon::StepResult Daemon::open_state() {
   if (config_.state.dir.empty()) return {};
-  auto store = StateStore::open({.dir = config_.state.dir}, *metrics_->registry());
+  auto key = secret_key_for(draw_key_, "the state write queue");
+  if (!key) return std::unexpected(key.error());
+  auto store = StateStore::open({.dir = config_.state.dir, .index_key = *key}, *metrics_->registry());
   if (!store) return std::unexpected(store.error());
   store_ = std::move(*store);
   spdlog::info("event=state_dir path=\"{}\" snapshot_interval_s={}", config_.state.dir,
@@ -180,6 +182,8 @@ Daemon::StepResult Daemon::build_admission() {
   if (!shard_key) return std::unexpected(shard_key.error());
   auto streams_key = secret_key_for(draw_key_, "the stream dimension registry");
   if (!streams_key) return std::unexpected(streams_key.error());
+  auto tenants_key = secret_key_for(draw_key_, "the tenant registry");
+  if (!tenants_key) return std::unexpected(tenants_key.error());
   std::vector<hotpath::Sender<WorkItem>> senders;
   for (std::size_t w = 0; w < workers; ++w) {
     auto channel = hotpath::try_update_channel<WorkItem>(static_cast<std::size_t>(config_.queue_capacity));
@@ -197,8 +201,9 @@ Daemon::StepResult Daemon::build_admission() {
   limits.tenants.new_burst = static_cast<double>(config_.per_tenant.new_burst);
   limits.tenants.per_tenant_rate = config_.per_tenant.max_rate;
   limits.tenants.per_tenant_burst = static_cast<double>(config_.per_tenant.rate_burst);
-  admission_ = std::make_unique<Admission>(limits, *metrics_, std::move(senders), std::move(*policy),
-                                           AdmissionKeys{.shard = *shard_key, .streams = *streams_key});
+  admission_ = std::make_unique<Admission>(
+      limits, *metrics_, std::move(senders), std::move(*policy),
+      AdmissionKeys{.shard = *shard_key, .streams = *streams_key, .tenants = *tenants_key});
   return {};
 }
 
@@ -217,16 +222,20 @@ Daemon::StepResult Daemon::start_workers() {
   context.store = store_.get();
   context.fingerprint = model_fingerprint(settings_->get());
   context.snapshot_interval = std::chrono::seconds(config_.state.snapshot_interval_s);
-  // Each worker's tenant index under its own key (tenant names are the clients' choice),
-  // all drawn before the first worker starts.
-  std::vector<SipKey> pool_keys;
+  // Each worker's tenant index and each tenant's stream index under keys of their own
+  // (tenant and stream names are the clients' choice), all drawn before the first
+  // worker starts.
+  std::vector<std::pair<SipKey, SipKey>> worker_keys;
   for (std::size_t w = 0; w < workers; ++w) {
-    auto key = secret_key_for(draw_key_, "the tenant index of worker " + std::to_string(w));
-    if (!key) return std::unexpected(key.error());
-    pool_keys.push_back(*key);
+    auto tenant_key = secret_key_for(draw_key_, "the tenant index of worker " + std::to_string(w));
+    if (!tenant_key) return std::unexpected(tenant_key.error());
+    auto stream_key = secret_key_for(draw_key_, "the stream index of worker " + std::to_string(w));
+    if (!stream_key) return std::unexpected(stream_key.error());
+    worker_keys.emplace_back(*tenant_key, *stream_key);
   }
   for (std::size_t w = 0; w < workers; ++w) {
-    context.pool.hash_key = pool_keys[w];
+    context.pool.hash_key = worker_keys[w].first;
+    context.stream_index_key = worker_keys[w].second;
     workers_.push_back(
         std::make_unique<Worker>(w, std::move(receivers_[w]), admission_->enqueued(w), context, *hub_, *metrics_));
     workers_.back()->start();

@@ -84,7 +84,7 @@ Admission::Admission(const AdmissionLimits& limits, DaemonMetrics& metrics,
       sink_(metrics),
       senders_(std::move(senders)),
       dimensions_(limits.max_streams, keys.streams),
-      tenants_(limits.tenants),
+      tenants_(limits.tenants, keys.tenants),
       shard_key_(keys.shard),
       enqueued_(std::make_unique<std::atomic<std::uint64_t>[]>(senders_.size())) {
   replace_policy(std::move(policy));

@@ -85,6 +85,7 @@ class StreamDimensions {
 struct AdmissionKeys {
   SipKey shard;    // tenant -> worker
   SipKey streams;  // tenant and stream -> StreamDimensions
+  SipKey tenants;  // tenant -> its entry in the TenantRegistry
 };
 
 // What decides, per accepted observation, whether it updates the model and whether its

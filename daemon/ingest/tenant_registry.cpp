@@ -16,10 +16,12 @@ bool TenantRegistry::Bucket::take(double rate, double burst, std::int64_t now_ns
   return true;
 }
 
-TenantRegistry::TenantRegistry(const TenantLimits& limits)
+TenantRegistry::TenantRegistry(const TenantLimits& limits, SipKey key)
     : limits_(limits),
       capacity_per_shard_(std::max<std::size_t>(1, (limits.capacity + SHARDS - 1) / SHARDS)),
-      shards_(std::make_unique<Shard[]>(SHARDS)) {}
+      shards_(std::make_unique<Shard[]>(SHARDS)) {
+  for (std::size_t s = 0; s < SHARDS; ++s) shards_[s].index = decltype(Shard::index)(0, KeyedStringHash{key});
+}
 
 TenantRegistry::Verdict TenantRegistry::admit(std::string_view tenant, std::uint64_t shard_hash,
                                               std::int64_t now_ns) {

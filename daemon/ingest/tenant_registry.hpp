@@ -20,6 +20,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "anomstream/core/siphash.hpp"
+
 namespace anomstream::daemon {
 
 struct TenantLimits {
@@ -34,7 +36,8 @@ class TenantRegistry {
  public:
   enum class Verdict : std::uint8_t { admitted, new_tenant_limited, rate_limited };
 
-  explicit TenantRegistry(const TenantLimits& limits);
+  // `key` is secret: tenant names are the clients' choice (see KeyedStringHash).
+  TenantRegistry(const TenantLimits& limits, SipKey key);
   Verdict admit(std::string_view tenant, std::uint64_t shard_hash, std::int64_t now_ns);
   [[nodiscard]] std::size_t size() const;
 
@@ -52,7 +55,7 @@ class TenantRegistry {
   struct Shard {
     mutable std::mutex mutex;
     std::list<Entry> order;  // most recent first
-    std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
+    std::unordered_map<std::string_view, std::list<Entry>::iterator, KeyedStringHash> index;
   };
   TenantLimits limits_;
   std::size_t capacity_per_shard_;

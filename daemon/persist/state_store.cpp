@@ -75,7 +75,9 @@ StateStore::StateStore(Token, const StateStoreOptions& options, int lock_fd, pro
     : options_(options),
       lock_fd_(lock_fd),
       tenants_(options.dir / "tenants"),
-      quarantine_(options.dir / "quarantine") {
+      quarantine_(options.dir / "quarantine"),
+      pending_(0, KeyedStringHash{options.index_key}),
+      in_flight_(0, KeyedStringHash{options.index_key}) {
   dir_fd_ = ::open(tenants_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   written_ = &prometheus::BuildCounter()
                   .Name("anomstream_state_snapshots_written_total")

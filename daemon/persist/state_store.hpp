@@ -34,6 +34,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "anomstream/core/siphash.hpp"
 #include "persist/state_file.hpp"
 #include "worker/log_limiter.hpp"
 
@@ -49,6 +50,7 @@ struct LoadedState {
 struct StateStoreOptions {
   std::filesystem::path dir;
   std::size_t queue_tenants = 4096;
+  SipKey index_key{};  // secret (draw_secret_key): the write queue's maps hash tenant names under it
 };
 
 class StateStore {
@@ -95,8 +97,9 @@ class StateStore {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::string> order_;                             // tenants waiting, oldest first
-  std::unordered_map<std::string, std::string> pending_;      // tenant -> newest queued bytes
-  std::unordered_map<std::string, std::string> in_flight_;    // tenant -> bytes being written
+  using ByTenant = std::unordered_map<std::string, std::string, KeyedStringHash, std::equal_to<>>;
+  ByTenant pending_;    // tenant -> newest queued bytes
+  ByTenant in_flight_;  // tenant -> bytes being written
   bool stopping_ = false;
   bool healthy_ = true;
   LogLimiter error_log_{10, std::chrono::seconds(10)};

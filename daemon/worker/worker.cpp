@@ -157,7 +157,7 @@ void Worker::run() {
 }
 
 std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& tenant) {
-  auto state = std::make_unique<TenantState>();
+  auto state = std::make_unique<TenantState>(context_.stream_index_key);
   if (context_.store == nullptr) return state;
   auto loaded = context_.store->load(tenant, context_.fingerprint);
   if (!loaded) return state;
@@ -166,7 +166,7 @@ std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& t
     if (!pipeline) {
       context_.store->quarantine(*loaded, StateProblem::bad_body,
                                  "stream \"" + stream.stream() + "\": " + pipeline.error().message());
-      return std::make_unique<TenantState>();  // cold, never half restored
+      return std::make_unique<TenantState>(context_.stream_index_key);  // cold, never half restored
     }
     state->add(stream.stream(), std::move(*pipeline));
   }

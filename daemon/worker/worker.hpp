@@ -70,6 +70,7 @@ struct WorkerContext {
   StateStore* store = nullptr;      // nullptr: state is not persisted
   Fingerprint fingerprint{};        // of the model-defining settings
   std::chrono::nanoseconds snapshot_interval{0};  // 0: no periodic snapshots
+  SipKey stream_index_key{};  // secret (draw_secret_key): each tenant's stream map hashes names under it
 };
 
 class Worker {
@@ -112,7 +113,8 @@ class Worker {
   // are kept as a running sum so the pool's per-call measurement is O(1), not a walk
   // over every stream and tree.
   struct TenantState {
-    std::unordered_map<std::string, StreamSlot> streams;
+    explicit TenantState(SipKey stream_index_key) : streams(0, KeyedStringHash{stream_index_key}) {}
+    std::unordered_map<std::string, StreamSlot, KeyedStringHash, std::equal_to<>> streams;
     std::uint64_t clock = 0;           // uses of the tenant, the streams' LRU clock
     std::size_t bytes = 0;             // sum of the streams' bytes and names
     std::uint64_t position = 0;        // observations applied, over all streams

@@ -23,8 +23,9 @@ using anomstream::daemon::Daemon;
 namespace {
 
 constexpr int WORKERS = 2;
-// Keyed sampler and rate cap, shard and stream-registry hashes, one tenant index per worker.
-constexpr std::size_t KEYS_PER_START = 4 + WORKERS;
+// Keyed sampler and rate cap, shard, stream-registry and tenant-registry hashes, and per
+// worker its tenant index and its tenants' stream index.
+constexpr std::size_t KEYS_PER_START = 5 + 2 * WORKERS;
 
 // Loopback on free ports, no sinks, every keyed part switched on.
 std::string config_text(double sampler_rate) {
@@ -90,8 +91,11 @@ TEST_CASE("a refused key draw fails the start step that needed it, whichever dra
       "build_admission: hotpath.rate_cap: secret key for the rate cap: ",
       "build_admission: secret key for the worker shard hash: ",
       "build_admission: secret key for the stream dimension registry: ",
+      "build_admission: secret key for the tenant registry: ",
       "start_workers: secret key for the tenant index of worker 0: ",
+      "start_workers: secret key for the stream index of worker 0: ",
       "start_workers: secret key for the tenant index of worker 1: ",
+      "start_workers: secret key for the stream index of worker 1: ",
   };
   for (std::size_t n = 0; n < KEYS_PER_START; ++n) {
     INFO("refusing draw " << n);

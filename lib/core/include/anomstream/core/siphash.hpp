@@ -141,4 +141,13 @@ template <int C, int D>
   return siphash_u64<1, 3>(key, value);
 }
 
+// The hash of an unordered container whose keys are names a client chooses (tenants,
+// streams): SipHash-1-3 under a secret key (draw_secret_key), so nobody can pick names
+// that all fall into one bucket. Transparent: lookups by string_view need no copy.
+struct KeyedStringHash {
+  using is_transparent = void;
+  SipKey key;
+  [[nodiscard]] std::size_t operator()(std::string_view text) const noexcept { return siphash13(key, text); }
+};
+
 }  // namespace anomstream
