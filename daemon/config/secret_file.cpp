@@ -19,11 +19,12 @@ std::expected<std::string, std::string> read_secret_file(const std::string& path
     ::close(fd);
     return std::unexpected(fmt::format("{}: cannot read \"{}\": {}", setting, path, std::strerror(error)));
   }
-  if ((st.st_mode & 077) != 0) {
+  const bool root_owned_group_read = st.st_uid == 0 && ::geteuid() != 0 && (st.st_mode & 037) == 0;
+  if ((st.st_mode & 077) != 0 && !root_owned_group_read) {
     ::close(fd);
     return std::unexpected(fmt::format(
         "{}: \"{}\" has mode {:04o}, which lets its group or others read it; make it readable by its owner only "
-        "(chmod 600)",
+        "(chmod 600), or owned by root and readable by its group only (chmod 640)",
         setting, path, st.st_mode & 07777));
   }
   if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) > MAX_SECRET_FILE_BYTES) {

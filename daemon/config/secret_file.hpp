@@ -1,7 +1,10 @@
 #pragma once
 // Reading a file that holds a secret (an HMAC key, hashed tokens, UDP keys, metrics
-// credentials). The configuration names the file; the secret is never in the YAML. A file
-// its group or others may read or write (mode & 077) is refused, checked on the open
+// credentials). The configuration names the file; the secret is never in the YAML. The
+// rule (PostgreSQL's for its server key): a file the daemon's own user owns must be
+// readable by that owner only (mode & 077 == 0); a file root owns may also be read by
+// its group (mode & 037 == 0), which is how Kubernetes mounts a secret for a non-root
+// container (fsGroup, mode 0440). Anything else is refused, checked on the open
 // descriptor (no window between the check and the read).
 // Errors: a one-line message naming the setting, the file and, for a loose mode, the mode.
 

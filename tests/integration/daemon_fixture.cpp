@@ -3,6 +3,7 @@
 #include "prometheus_scrape.hpp"
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -119,6 +120,19 @@ bool accounting_holds(const std::map<std::string, double>& m, double expected_re
   const double rejected = metric_sum(m, "anomstream_ingest_observations_rejected_total");
   const double dropped = metric_sum(m, "anomstream_ingest_observations_dropped_total");
   return received == expected_received && received == scored + capped + rejected + dropped;
+}
+
+int http_status(std::uint16_t port, const std::string& path, const std::string& user_password) {
+  std::string headers;
+  if (!user_password.empty()) {
+    std::string encoded(4 * ((user_password.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                  reinterpret_cast<const unsigned char*>(user_password.data()),
+                                  static_cast<int>(user_password.size()));
+    encoded.resize(static_cast<std::size_t>(n));
+    headers = "Authorization: Basic " + encoded + "\r\n";
+  }
+  return status_of(tools::http_response(port, path, headers));
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

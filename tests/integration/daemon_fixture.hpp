@@ -72,6 +72,10 @@ std::vector<std::string> read_lines(const std::string& path);
 // The daemon process's resident set size in bytes (VmRSS), 0 when it cannot be read.
 std::size_t resident_bytes(pid_t pid);
 
+// GET `path` from 127.0.0.1:`port` over HTTP/1.0, with basic credentials ("user:password",
+// sent base64-encoded) when given; the response's status code (0 when there is none).
+int http_status(std::uint16_t port, const std::string& path, const std::string& user_password = "");
+
 // The status code of an HTTP response ("HTTP/1.x 200 OK" -> 200), 0 when there is none.
 int status_of(const std::string& response);
 

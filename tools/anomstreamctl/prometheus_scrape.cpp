@@ -13,7 +13,7 @@
 
 namespace anomstream::tools {
 
-std::string http_response(std::uint16_t port, const std::string& path) {
+std::string http_response(std::uint16_t port, const std::string& path, const std::string& headers) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return "";
   sockaddr_in address{};
@@ -24,7 +24,7 @@ std::string http_response(std::uint16_t port, const std::string& path) {
     ::close(fd);
     return "";
   }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return "";

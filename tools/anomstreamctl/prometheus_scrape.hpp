@@ -11,7 +11,8 @@ namespace anomstream::tools {
 
 // The whole response (status line, headers, body) to GET `path` from 127.0.0.1:`port`,
 // or "" if the connection fails.
-std::string http_response(std::uint16_t port, const std::string& path);
+// `headers` are extra request header lines, each ending in "\r\n".
+std::string http_response(std::uint16_t port, const std::string& path, const std::string& headers = "");
 // The body of GET `path` from 127.0.0.1:`port`, or "" if the connection fails.
 std::string http_get(std::uint16_t port, const std::string& path);
 

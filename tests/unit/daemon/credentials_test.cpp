@@ -4,10 +4,19 @@
 
 #include <doctest/doctest.h>
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "config/secret_file.hpp"
 #include "ingest/access_control.hpp"
 #include "ingest/udp_auth.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "persist/state_file.hpp"
+#include "temp_dir.hpp"
 
 using namespace anomstream::daemon;
 
@@ -92,4 +101,47 @@ TEST_CASE("basic credentials accept exactly the listed user and password") {
   CHECK_FALSE(credentials->accepts("Basic ###"));
   CHECK_FALSE(BasicCredentials::parse("prometheus:abc\n", "b.txt"));
   CHECK_FALSE(BasicCredentials::parse("# nothing\n", "b.txt"));
+}
+
+TEST_CASE("a secret file: owner-only for the daemon's user; root-owned may be read by its group, as Kubernetes mounts it") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: needs root to create root-owned files and switch to another user");
+    return;
+  }
+  anomstream::test::TempDir dir;
+  constexpr uid_t USER = 65534;  // nobody
+  constexpr gid_t GROUP = 65534;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  const auto make = [&](const std::string& name, uid_t owner, gid_t group, mode_t mode) {
+    const auto path = dir.write(name, "secret\n").string();
+    REQUIRE(::chown(path.c_str(), owner, group) == 0);
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+    return path;
+  };
+  const auto root_group_read = make("root-0640", 0, GROUP, 0640);
+  const auto root_world_read = make("root-0644", 0, GROUP, 0644);
+  const auto root_group_write = make("root-0660", 0, GROUP, 0660);
+  const auto own_group_read = make("own-0640", USER, GROUP, 0640);
+  const auto own_owner_only = make("own-0600", USER, GROUP, 0600);
+  // Read each as the unprivileged user, in a child process; the exit code carries which were accepted.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(GROUP) != 0 || ::setuid(USER) != 0) ::_exit(100);
+    int accepted = 0;
+    const std::string files[] = {root_group_read, root_world_read, root_group_write, own_group_read, own_owner_only};
+    for (int i = 0; i < 5; ++i) {
+      if (read_secret_file(files[i], "test").has_value()) accepted |= 1 << i;
+    }
+    ::_exit(accepted);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) != 100);
+  CHECK(WEXITSTATUS(status) == (1 << 0 | 1 << 4));  // root-owned 0640 and the user's own 0600
+  // Root running the daemon gets no such latitude for its own files.
+  const auto refused = read_secret_file(root_group_read, "test");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().find("has mode 0640") != std::string::npos);
 }
