@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include "anomstream/v1/observation.pb.h"
-
 namespace anomstream::daemon {
 
 namespace asio = boost::asio;
@@ -12,8 +10,7 @@ using asio::ip::udp;
 
 UdpListener::UdpListener(Admission& admission, std::size_t max_datagram_bytes, std::size_t max_batch)
     : admission_(admission),
-      max_datagram_bytes_(max_datagram_bytes),
-      max_batch_(max_batch),
+      limits_{.max_datagram_bytes = max_datagram_bytes, .max_batch = max_batch},
       socket_(io_),
       buffer_(max_datagram_bytes + 1) {}
 
@@ -55,42 +52,11 @@ void UdpListener::run() {
       continue;
     }
     const auto size = static_cast<std::size_t>(n);
-    handle(std::min(size, buffer_.size()), size > max_datagram_bytes_, batcher);
+    admit_datagram(std::span<const char>(buffer_.data(), std::min(size, buffer_.size())),
+                   size > limits_.max_datagram_bytes, limits_, admission_, batcher);
     if (socket_.available() == 0) batcher.flush_metrics();
   }
   batcher.flush_metrics();
-}
-
-void UdpListener::handle(std::size_t bytes, bool truncated, hotpath::MetricsBatcher& batcher) {
-  IngestTally tally;  // UDP has no reply; the tally only feeds the counters
-  if (truncated) {
-    admission_.reject_undecoded(Transport::udp, RejectReason::oversized,
-                                "datagram: larger than " + std::to_string(max_datagram_bytes_) + " bytes", 0,
-                                tally, batcher);
-    return;
-  }
-  v1::ObservationBatch batch;
-  if (!batch.ParseFromArray(buffer_.data(), static_cast<int>(bytes))) {
-    admission_.reject_undecoded(Transport::udp, RejectReason::malformed, "datagram: not an ObservationBatch", 0,
-                                tally, batcher);
-    return;
-  }
-  const auto count = static_cast<std::size_t>(batch.observations_size());
-  if (count == 0) {
-    admission_.reject_undecoded(Transport::udp, RejectReason::empty_batch, "datagram: batch is empty", 0, tally,
-                                batcher);
-    return;
-  }
-  if (count > max_batch_) {
-    for (std::size_t i = 0; i < count; ++i) {
-      admission_.reject_undecoded(Transport::udp, RejectReason::oversized, "datagram: batch too long", i, tally,
-                                  batcher);
-    }
-    return;
-  }
-  for (int i = 0; i < batch.observations_size(); ++i) {
-    admission_.admit(batch.observations(i), Transport::udp, static_cast<std::uint64_t>(i), tally, batcher);
-  }
 }
 
 }  // namespace anomstream::daemon

@@ -1,6 +1,7 @@
 #pragma once
 // UDP ingest: one anomstream.v1.ObservationBatch per datagram, read by a Boost.Asio
-// socket on its own thread. Undecodable or truncated datagrams count as one observation
+// socket on its own thread and handed to admit_datagram (udp_datagram.hpp), which
+// decodes and admits it. Undecodable or truncated datagrams count as one observation
 // rejected `malformed`; datagrams larger than server.udp.max_datagram_bytes (detected
 // with MSG_TRUNC) count as one rejected `oversized`; batches beyond ingest.max_batch are
 // rejected observation by observation. Counts are flushed to the metrics whenever the
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "ingest/admission.hpp"
+#include "ingest/udp_datagram.hpp"
 
 namespace anomstream::daemon {
 
@@ -32,11 +34,9 @@ class UdpListener {
 
  private:
   void run();
-  void handle(std::size_t bytes, bool truncated, hotpath::MetricsBatcher& batcher);
 
   Admission& admission_;
-  std::size_t max_datagram_bytes_;
-  std::size_t max_batch_;
+  DatagramLimits limits_;
   boost::asio::io_context io_;
   boost::asio::ip::udp::socket socket_;
   std::vector<char> buffer_;
