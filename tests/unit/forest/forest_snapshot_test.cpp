@@ -133,3 +133,20 @@ TEST_CASE("a snapshot that breaks an invariant is rejected with the field named"
     CHECK_MESSAGE(restored.error().field.starts_with(c.field), restored.error().message());
   }
 }
+
+TEST_CASE("restore counts the snapshot's trees before it builds the forest they declare") {
+  // A few bytes on the wire declaring the largest forest the bounds allow, without its
+  // trees: refused before a single tree (each reserving for a full sample) is built.
+  ForestSnapshot snapshot;
+  snapshot.config.dimension = anomstream::forest::MAX_DIMENSION;
+  snapshot.config.num_trees = anomstream::forest::MAX_TREES;
+  snapshot.config.sample_size = anomstream::forest::MAX_SAMPLE_SIZE;
+  snapshot.trees.resize(1);
+  const std::size_t before = anomstream::test::allocation_count();
+  const auto restored = RandomCutForest::restore(snapshot);
+  const std::size_t allocations = anomstream::test::allocation_count() - before;
+  REQUIRE_FALSE(restored);
+  CHECK(restored.error().code == ErrorCode::corrupt_snapshot);
+  CHECK(restored.error().field == "trees");
+  CHECK(allocations < 16);  // the error's strings, not the forest
+}
