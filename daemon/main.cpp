@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "app/daemon.hpp"
+#include "app/protobuf_log.hpp"
 #include "app/systemd_notify.hpp"
 #include "config/config.hpp"
 #include "version.hpp"
@@ -99,6 +100,7 @@ int run(anomstream::daemon::LoadedConfig loaded, const std::string& path) {
   const std::string source = path.empty() ? "<built-in default.yaml>" : path;
   spdlog::set_default_logger(spdlog::stderr_color_mt("anomstreamd"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  anomstream::daemon::route_protobuf_logs();
   spdlog::info("event=start version={} config=\"{}\" workers={}", anomstream::VERSION, source,
                config.worker_count);
   anomstream::daemon::Daemon daemon(std::move(loaded), path);
