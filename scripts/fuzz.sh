@@ -2,8 +2,8 @@
 # Runs the libFuzzer targets (fuzz/) under AddressSanitizer + UndefinedBehaviorSanitizer,
 # one at a time, each for SECONDS (default 600):
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 60 config state_file
-# Targets default to every fuzz/<name>_fuzz.cpp. Builds with clang (CXX, else the newest
-# clang++ found) in build/fuzz. Each run starts from the repo corpus fuzz/corpus/<name>
+# Targets default to every fuzz/<name>_fuzz.cpp. Builds with clang (ANOMSTREAM_FUZZ_CXX,
+# else clang++-14, else clang++) in build/fuzz. Each run starts from the repo corpus fuzz/corpus/<name>
 # (read only) and writes the inputs it finds to the scratch corpus build/fuzz/corpus/<name>;
 # crashes, leaks, timeouts and out-of-memory inputs go to build/fuzz/artifacts/<name>/.
 # Logs: build/fuzz/logs/<name>.log. Ends with executions, coverage and findings per
@@ -33,7 +33,7 @@ max_len() {
   esac
 }
 
-CXX="${CXX:-}"
+CXX="${ANOMSTREAM_FUZZ_CXX:-}"
 if [[ -z "$CXX" ]]; then
   for candidate in clang++-14 clang++; do
     if command -v "$candidate" >/dev/null; then CXX="$candidate"; break; fi
