@@ -47,6 +47,7 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
   s.min_score = c.pipeline.min_score;
   s.severity_thresholds = c.pipeline.severity_thresholds;
   s.top_features = static_cast<std::size_t>(c.pipeline.top_features);
+  s.max_dimension = static_cast<std::size_t>(c.max_dimension);
   return s;
 }
 

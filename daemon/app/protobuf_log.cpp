@@ -3,7 +3,9 @@
 #include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <mutex>
+#include <string>
 
 #include "worker/log_limiter.hpp"
 #include "worker/log_text.hpp"
@@ -11,21 +13,25 @@
 namespace anomstream::daemon {
 namespace {
 
-void handle(google::protobuf::LogLevel level, const char* /*file*/, int /*line*/, const std::string& message) {
+void log_protobuf(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  if (level == google::protobuf::LOGLEVEL_FATAL) {
+    spdlog::critical("event=protobuf_fatal file={} line={} message=\"{}\"", file, line, escape_for_log(message));
+    return;
+  }
   // Protobuf offers one process-wide hook, so the limiter lives with it.
   static std::mutex mutex;
-  static LogLimiter limiter{10, std::chrono::seconds(10)};
+  static LogLimiter limiter(PROTOBUF_LOG_BURST, std::chrono::seconds(1));
   std::uint64_t suppressed = 0;
   {
     std::lock_guard lock(mutex);
     if (!limiter.allow(LogLimiter::Clock::now(), suppressed)) return;
   }
-  const auto spd_level = level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn : spdlog::level::debug;
-  spdlog::log(spd_level, "event=protobuf detail=\"{}\" suppressed={}", escape_for_log(message), suppressed);
+  spdlog::debug("event=protobuf_log file={} line={} message=\"{}\" suppressed={}", file, line,
+                escape_for_log(message), suppressed);
 }
 
 }  // namespace
 
-void route_protobuf_logs() { google::protobuf::SetLogHandler(&handle); }
+void route_protobuf_logs() { google::protobuf::SetLogHandler(&log_protobuf); }
 
 }  // namespace anomstream::daemon

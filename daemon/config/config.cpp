@@ -43,10 +43,11 @@ std::expected<YAML::Node, ConfigErrors> parse_and_validate(std::string_view text
   return doc;
 }
 
-// Rules that span more than one value, checked on the merged document.
-void check_semantics(const YAML::Node& merged, std::vector<ConfigProblem>& problems) {
+// Rules that span more than one value, checked on the typed config (values read as
+// validate() read them) with the merged document for the place to report.
+void check_semantics(const YAML::Node& merged, const DaemonConfig& config, std::vector<ConfigProblem>& problems) {
   const YAML::Node bands = merged["pipeline"]["severity_thresholds"];
-  const auto values = bands.as<std::vector<double>>();
+  const auto& values = config.pipeline.severity_thresholds;
   bool ok = values.size() == 4;
   for (std::size_t i = 0; ok && i < values.size(); ++i) {
     ok = values[i] > 0 && values[i] <= 1 && (i == 0 || values[i] > values[i - 1]);
@@ -88,13 +89,13 @@ std::expected<LoadedConfig, ConfigErrors> load_config_document(std::string_view 
     return std::unexpected(user.error());
   }
   const YAML::Node merged = merge(*defaults, *user);
+  LoadedConfig loaded;
+  assign(merged, config_schema(), loaded.config);
   ConfigErrors errors{std::string(source), {}};
-  check_semantics(merged, errors.problems);
+  check_semantics(merged, loaded.config, errors.problems);
   if (!errors.problems.empty()) {
     return std::unexpected(errors);
   }
-  LoadedConfig loaded;
-  assign(merged, config_schema(), loaded.config);
   loaded.document = merged;
   return loaded;
 }

@@ -27,17 +27,31 @@ Endpoint parse_endpoint(const std::string& text) {
   return e;
 }
 
-// How a validated YAML scalar (or list) becomes the member's type.
+bool parse_integer(const std::string& text, long long& out);
+bool parse_number(const std::string& text, double& out);
+
+// How a validated YAML scalar (or list) becomes the member's type. Numbers are read by
+// the parsers validate() checked them with, not by yaml-cpp's as<>, which reads a leading
+// 0 as octal: "0999" passed validation and then threw, "0777" became 511.
 template <class T>
 T convert(const YAML::Node& node) {
   if constexpr (std::is_same_v<T, Endpoint>) {
     return parse_endpoint(node.as<std::string>());
-  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string> ||
-                       std::is_same_v<T, double> || std::is_same_v<T, std::vector<double>>) {
+  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
     return node.as<T>();
+  } else if constexpr (std::is_same_v<T, double>) {
+    double v = 0;
+    parse_number(node.Scalar(), v);
+    return v;
+  } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+    std::vector<double> out(node.size());
+    for (std::size_t i = 0; i < out.size(); ++i) parse_number(node[i].Scalar(), out[i]);
+    return out;
   } else {
     static_assert(std::is_integral_v<T>);
-    return static_cast<T>(node.as<long long>());
+    long long v = 0;
+    parse_integer(node.Scalar(), v);
+    return static_cast<T>(v);
   }
 }
 

@@ -3,9 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include "anomstream/v1/observation.pb.h"
-#include "worker/log_text.hpp"
-
 namespace anomstream::daemon {
 
 namespace asio = boost::asio;
@@ -14,8 +11,7 @@ using asio::ip::udp;
 UdpListener::UdpListener(Admission& admission, std::size_t max_datagram_bytes, std::size_t max_batch,
                          std::unique_ptr<UdpAuthenticator> authenticator)
     : admission_(admission),
-      max_datagram_bytes_(max_datagram_bytes),
-      max_batch_(max_batch),
+      limits_{.max_datagram_bytes = max_datagram_bytes, .max_batch = max_batch},
       socket_(io_),
       buffer_(max_datagram_bytes + 1),
       authenticator_(std::move(authenticator)) {}
@@ -58,7 +54,19 @@ void UdpListener::run() {
       continue;
     }
     const auto size = static_cast<std::size_t>(n);
-    handle(std::min(size, buffer_.size()), size > max_datagram_bytes_, batcher);
+    if (has_pending_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(pending_mutex_);
+      authenticator_ = std::move(pending_);
+      has_pending_.store(false, std::memory_order_relaxed);
+    }
+    const DatagramContext context{
+        .limits = limits_,
+        .authenticator = authenticator_.get(),
+        .refused_log = &refused_log_,
+        .now_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count()};
+    admit_datagram(std::span<const char>(buffer_.data(), std::min(size, buffer_.size())),
+                   size > limits_.max_datagram_bytes, context, admission_, batcher);
     if (socket_.available() == 0) batcher.flush_metrics();
   }
   batcher.flush_metrics();
@@ -68,59 +76,6 @@ void UdpListener::replace_authenticator(std::unique_ptr<UdpAuthenticator> authen
   std::lock_guard lock(pending_mutex_);
   pending_ = std::move(authenticator);
   has_pending_.store(true, std::memory_order_release);
-}
-
-void UdpListener::reject(RejectReason reason, std::string detail, std::size_t count, IngestTally& tally,
-                         hotpath::MetricsBatcher& batcher) {
-  if (std::uint64_t suppressed = 0; refused_log_.allow(LogLimiter::Clock::now(), suppressed)) {
-    spdlog::warn("event=udp_refused reason={} detail=\"{}\" suppressed={}", to_string(reason), escape_for_log(detail),
-                 suppressed);
-  }
-  for (std::size_t i = 0; i < count; ++i) {
-    admission_.reject_undecoded(Transport::udp, reason, detail, i, tally, batcher);
-  }
-}
-
-void UdpListener::handle(std::size_t bytes, bool truncated, hotpath::MetricsBatcher& batcher) {
-  IngestTally tally;  // UDP has no reply; the tally only feeds the counters
-  if (has_pending_.load(std::memory_order_acquire)) {
-    std::lock_guard lock(pending_mutex_);
-    authenticator_ = std::move(pending_);
-    has_pending_.store(false, std::memory_order_relaxed);
-  }
-  if (truncated) {
-    return reject(RejectReason::oversized, "datagram: larger than " + std::to_string(max_datagram_bytes_) + " bytes",
-                  1, tally, batcher);
-  }
-  std::string_view payload(buffer_.data(), bytes);
-  const UdpKey* key = nullptr;
-  if (authenticator_) {
-    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-    auto opened = authenticator_->open(payload, now);
-    if (!opened) return reject(RejectReason::unauthenticated, opened.error(), 1, tally, batcher);
-    payload = opened->payload;
-    key = opened->key;
-  }
-  v1::ObservationBatch batch;
-  if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return reject(RejectReason::malformed, "datagram: not an ObservationBatch", 1, tally, batcher);
-  }
-  const auto count = static_cast<std::size_t>(batch.observations_size());
-  if (count == 0) return reject(RejectReason::empty_batch, "datagram: batch is empty", 1, tally, batcher);
-  if (count > max_batch_) return reject(RejectReason::oversized, "datagram: batch too long", count, tally, batcher);
-  if (key != nullptr) {
-    for (const auto& o : batch.observations()) {
-      if (!key->covers(o.tenant())) {
-        return reject(RejectReason::unauthorized,
-                      "datagram: key \"" + key->id + "\" does not cover tenant \"" + o.tenant() + "\"", count, tally,
-                      batcher);
-      }
-    }
-  }
-  for (int i = 0; i < batch.observations_size(); ++i) {
-    admission_.admit(batch.observations(i), Transport::udp, static_cast<std::uint64_t>(i), tally, batcher);
-  }
 }
 
 }  // namespace anomstream::daemon

@@ -1,13 +1,10 @@
 #pragma once
 // UDP ingest: one anomstream.v1.ObservationBatch per datagram (signed, when keys are
-// configured: udp_auth.hpp), read by a Boost.Asio socket on its own thread. Undecodable or
-// truncated datagrams count as one observation rejected `malformed`; unsigned, badly
-// signed or replayed ones as one rejected `unauthenticated`; an observation for a tenant
-// its key does not cover as rejected `unauthorized`; datagrams larger than
-// server.udp.max_datagram_bytes (detected with MSG_TRUNC) count as one rejected
-// `oversized`; batches beyond ingest.max_batch are rejected observation by observation.
-// Refusals are logged at most 10 lines per 10 s. Counts are flushed to the metrics
-// whenever the socket has nothing more to read, so they are exact at quiescent points.
+// configured: udp_auth.hpp), read by a Boost.Asio socket on its own thread and handed to
+// admit_datagram (udp_datagram.hpp), which authenticates, decodes and admits it and says
+// how each refusal is counted. Refusals are logged at most 10 lines per 10 s. Counts are
+// flushed to the metrics whenever the socket has nothing more to read, so they are exact
+// at quiescent points.
 
 #include <utility>  // before Boost.Asio 1.74, whose awaitable.hpp uses std::exchange unincluded
 #include <boost/asio.hpp>
@@ -21,6 +18,7 @@
 
 #include "ingest/admission.hpp"
 #include "ingest/udp_auth.hpp"
+#include "ingest/udp_datagram.hpp"
 #include "worker/log_limiter.hpp"
 
 namespace anomstream::daemon {
@@ -45,13 +43,9 @@ class UdpListener {
 
  private:
   void run();
-  void handle(std::size_t bytes, bool truncated, hotpath::MetricsBatcher& batcher);
-  void reject(RejectReason reason, std::string detail, std::size_t count, IngestTally& tally,
-              hotpath::MetricsBatcher& batcher);
 
   Admission& admission_;
-  std::size_t max_datagram_bytes_;
-  std::size_t max_batch_;
+  DatagramLimits limits_;
   boost::asio::io_context io_;
   boost::asio::ip::udp::socket socket_;
   std::vector<char> buffer_;

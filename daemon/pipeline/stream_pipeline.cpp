@@ -49,6 +49,27 @@ Result<stats::SeverityBands> severity_bands(const PipelineSettings& settings) {
   return stats::SeverityBands::create({.low = t[0], .medium = t[1], .high = t[2], .critical = t[3]});
 }
 
+// The stream's size as the configuration allows it. The forest's memory is fixed by its
+// dimension, tree count and sample size (each tree reserves for a full sample), none of
+// which the state's bytes bound: a few kilobytes of empty trees can declare gigabytes.
+Status within_configuration(const PipelineSettings& settings, const state::v1::StreamState& state) {
+  const std::size_t dimension = state.dimension();
+  if (dimension == 0 || dimension > settings.max_dimension) {
+    return fail(ErrorCode::corrupt_snapshot, "stream.dimension",
+                "must be in [1, " + std::to_string(settings.max_dimension) + "] (ingest.max_dimension)");
+  }
+  const auto& config = state.forest().forest().forest().config();
+  if (config.num_trees() != settings.num_trees) {
+    return fail(ErrorCode::corrupt_snapshot, "forest.config.num_trees",
+                "must equal pipeline.forest.num_trees (" + std::to_string(settings.num_trees) + ")");
+  }
+  if (config.sample_size() != settings.sample_size) {
+    return fail(ErrorCode::corrupt_snapshot, "forest.config.sample_size",
+                "must equal pipeline.forest.sample_size (" + std::to_string(settings.sample_size) + ")");
+  }
+  return {};
+}
+
 class ForestPipeline final : public StreamPipeline {
  public:
   ForestPipeline(const PipelineSettings& settings, stats::Normalizer<> normalizer, forest::ThresholdedForest forest,
@@ -204,6 +225,7 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(const PipelineSet
 Result<std::unique_ptr<StreamPipeline>> StreamPipeline::restore(const PipelineSettings& settings,
                                                                 const state::v1::StreamState& state) {
   if (!state.has_forest()) return fail(ErrorCode::corrupt_snapshot, "stream.detector", "a forest pipeline");
+  if (auto s = within_configuration(settings, state); !s) return std::unexpected(s.error());
   const auto& f = state.forest();
   auto normalizer_state = from_proto(f.normalizer());
   if (!normalizer_state) return std::unexpected(normalizer_state.error());

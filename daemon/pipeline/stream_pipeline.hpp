@@ -32,6 +32,7 @@ struct PipelineSettings {
   double min_score = 1.0;
   std::vector<double> severity_thresholds{0.2, 0.4, 0.7, 0.9};
   std::size_t top_features = 3;
+  std::size_t max_dimension = 1024;  // ingest.max_dimension: the widest stream restore accepts
 };
 
 // The meta-drift detector's report of a shift in the stream's score level.
@@ -60,7 +61,10 @@ class StreamPipeline {
                                                         const std::string& stream, std::size_t dimension);
   // A pipeline from its state; the current settings' live parts (threshold, severity,
   // attribution) apply over it. corrupt_snapshot (naming the field) when the state
-  // breaks an invariant of any of its detectors.
+  // breaks an invariant of any of its detectors, or describes a forest other than the
+  // configured one (num_trees, sample_size) or a stream wider than max_dimension:
+  // checked before anything is built, so a state file cannot make restore allocate more
+  // than the configuration allows.
   static Result<std::unique_ptr<StreamPipeline>> restore(const PipelineSettings& settings,
                                                          const state::v1::StreamState& state);
   virtual ~StreamPipeline() = default;

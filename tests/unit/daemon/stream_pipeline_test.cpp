@@ -164,6 +164,54 @@ TEST_CASE("one extreme value during warm-up does not blind a stream to later spi
   }
 }
 
+TEST_CASE("restore refuses a forest other than the configured one before building it") {
+  auto p = make();
+  Xoshiro256 rng(7);
+  for (std::int64_t t = 0; t < 50; ++t) REQUIRE(p->process(item(rng, t)));
+  const auto state = state_of(*p);
+  auto narrow = settings();
+  narrow.max_dimension = DIM - 1;
+  CHECK(StreamPipeline::restore(narrow, state).error().field == "stream.dimension");
+  auto fewer = settings();
+  fewer.num_trees = 60;
+  CHECK(StreamPipeline::restore(fewer, state).error().field == "forest.config.num_trees");
+  auto smaller = settings();
+  smaller.sample_size = 32;
+  CHECK(StreamPipeline::restore(smaller, state).error().field == "forest.config.sample_size");
+}
+
+TEST_CASE("a small state cannot declare a forest of gigabytes") {
+  // Found with fuzz/state_file_fuzz.cpp (fuzz/regressions/state_file/big_forest.json): 35 KB
+  // of JSON declaring 1000 empty trees of 2048 samples in 1000 dimensions made restore
+  // reserve 8 GB and run for minutes. Here 52 KB declare 4 GB. The daemon's configuration
+  // bounds the forest.
+  auto p = make();
+  auto state = state_of(*p);
+  constexpr std::uint32_t WIDE = 500;
+  state.set_dimension(WIDE);
+  auto* normalizer = state.mutable_forest()->mutable_normalizer();
+  normalizer->set_count(1);
+  for (auto* values : {normalizer->mutable_mean(), normalizer->mutable_m2(), normalizer->mutable_min(),
+                       normalizer->mutable_max()}) {
+    values->Resize(WIDE, 0.0);
+  }
+  auto* forest = state.mutable_forest()->mutable_forest()->mutable_forest();
+  forest->mutable_config()->set_dimension(WIDE);
+  forest->mutable_config()->set_num_trees(1000);
+  forest->mutable_config()->set_sample_size(2048);
+  forest->clear_trees();
+  for (int t = 0; t < 1000; ++t) {
+    auto* tree = forest->add_trees();
+    for (std::uint64_t w = 1; w <= 4; ++w) tree->add_rng(w);
+  }
+  CHECK(state.ByteSizeLong() < 64 * 1024);
+  auto wide = settings();
+  wide.max_dimension = WIDE;
+  const auto restored = StreamPipeline::restore(wide, state);
+  REQUIRE_FALSE(restored);
+  CHECK(restored.error().field == "forest.config.num_trees");
+}
+
 TEST_CASE("the model fingerprint changes with what defines the model, not with live settings") {
   const auto base = model_fingerprint(settings());
   auto s = settings();

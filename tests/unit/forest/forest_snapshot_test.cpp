@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -97,6 +98,21 @@ TEST_CASE("a snapshot that breaks an invariant is rejected with the field named"
        ErrorCode::corrupt_snapshot, "trees[1].node"},
       {"a cut dimension beyond D", [](ForestSnapshot& s) { s.trees[2].cut_dimensions[0] = 3; },
        ErrorCode::corrupt_snapshot, "trees[2].cut_dimensions"},
+      // Found by fuzz/state_file_fuzz.cpp (fuzz/regressions/state_file/shape_more_internal_nodes):
+      // the shape's length matched cuts + leaves, but with one leaf turned internal the
+      // walk read cut_dimensions past its end.
+      {"a leaf turned internal in the shape",
+       [](ForestSnapshot& s) {
+         auto& shape = s.trees[0].shape;
+         *std::find(shape.begin(), shape.end(), std::uint8_t{0}) = 1;
+       },
+       ErrorCode::corrupt_snapshot, "trees[0].shape"},
+      {"an internal node turned leaf in the shape",
+       [](ForestSnapshot& s) {
+         auto& shape = s.trees[0].shape;
+         *std::find(shape.rbegin(), shape.rend(), std::uint8_t{1}) = 0;
+       },
+       ErrorCode::corrupt_snapshot, "trees[0].shape"},
       {"a truncated shape", [](ForestSnapshot& s) { s.trees[0].shape.pop_back(); },
        ErrorCode::corrupt_snapshot, "trees[0].shape"},
       {"leaf masses beyond the sample size",
@@ -132,4 +148,32 @@ TEST_CASE("a snapshot that breaks an invariant is rejected with the field named"
     CHECK(restored.error().code == c.code);
     CHECK_MESSAGE(restored.error().field.starts_with(c.field), restored.error().message());
   }
+}
+
+TEST_CASE("restore counts the snapshot's trees before it builds the forest they declare") {
+  // A few bytes on the wire declaring the largest forest the bounds allow, without its
+  // trees: refused before a single tree (each reserving for a full sample) is built.
+  ForestSnapshot snapshot;
+  snapshot.config.dimension = anomstream::forest::MAX_DIMENSION;
+  snapshot.config.num_trees = anomstream::forest::MAX_TREES;
+  snapshot.config.sample_size = anomstream::forest::MAX_SAMPLE_SIZE;
+  snapshot.trees.resize(1);
+  const std::size_t before = anomstream::test::allocation_count();
+  const auto restored = RandomCutForest::restore(snapshot);
+  const std::size_t allocations = anomstream::test::allocation_count() - before;
+  REQUIRE_FALSE(restored);
+  CHECK(restored.error().code == ErrorCode::corrupt_snapshot);
+  CHECK(restored.error().field == "trees");
+  CHECK(allocations < 16);  // the error's strings, not the forest
+}
+
+TEST_CASE("a shape with more internal nodes than cuts is refused before a cut is read past the end") {
+  const ForestSnapshot good = warm_forest(3, 500).snapshot();
+  ForestSnapshot bad = good;
+  auto& shape = bad.trees[0].shape;
+  *std::find(shape.begin(), shape.end(), std::uint8_t{0}) = 1;  // same length, one more 1
+  const auto restored = RandomCutForest::restore(bad);
+  REQUIRE_FALSE(restored);
+  CHECK(restored.error().field == "trees[0].shape");
+  CHECK(restored.error().bound == "more internal nodes than cut_dimensions");
 }

@@ -34,16 +34,21 @@ ForestSnapshot RandomCutForest::snapshot() const {
 
 Result<RandomCutForest> RandomCutForest::restore(const ForestSnapshot& snapshot,
                                                  std::shared_ptr<TreeExecutor> executor) {
+  // The trees the snapshot declares must be there before the forest reserves room for
+  // them (every tree reserves for a full sample).
+  if (auto status = validate_config(snapshot.config); !status) {
+    return std::unexpected(status.error());
+  }
+  if (snapshot.trees.size() != snapshot.config.num_trees) {
+    return fail(ErrorCode::corrupt_snapshot, "trees",
+                "must hold num_trees (" + std::to_string(snapshot.config.num_trees) + ") trees");
+  }
   auto created = create(snapshot.config, std::move(executor));
   if (!created) {
     return created;
   }
   RandomCutForest forest = std::move(*created);
   const std::size_t d = forest.config_.dimension;
-  if (snapshot.trees.size() != forest.trees_.size()) {
-    return fail(ErrorCode::corrupt_snapshot, "trees",
-                "must hold num_trees (" + std::to_string(forest.trees_.size()) + ") trees");
-  }
   if (snapshot.points.size() % d != 0) {
     return fail(ErrorCode::corrupt_snapshot, "points", "length must be a multiple of dimension");
   }

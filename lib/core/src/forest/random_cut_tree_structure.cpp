@@ -222,7 +222,12 @@ Status RandomCutTree::import_structure(const TreeSnapshot& in,
     const auto [parent, side] = pending.back();
     pending.pop_back();
     NodeRef ref = NO_NODE;
+    // The totals agree (checked above), but the shape may still hold more 1s than there
+    // are cuts, or more 0s than leaves: count each before reading its arrays.
     if (kind == 1) {
+      if (next_internal == internal_total) {
+        return corrupt("shape", "more internal nodes than cut_dimensions");
+      }
       if (preorder_internal.size() + 1 >= capacity_) {
         return corrupt("shape", "at most sample_size - 1 internal nodes");
       }
@@ -237,6 +242,9 @@ Status RandomCutTree::import_structure(const TreeSnapshot& in,
       pending.emplace_back(ref, 1);
       pending.emplace_back(ref, 0);
     } else if (kind == 0) {
+      if (next_leaf == in.leaf_points.size()) {
+        return corrupt("shape", "more leaves than leaf_points");
+      }
       const std::uint32_t id = in.leaf_points[next_leaf];
       const std::uint32_t mass = in.leaf_masses[next_leaf];
       ++next_leaf;

@@ -52,13 +52,11 @@ template <class Vec, class T>
 
 #if defined(__x86_64__)
 // vmovmskpd: one instruction instead of four lane extractions. Compiled for AVX2 and
-// only ever inlined into the AVX2 kernel (which is `flatten`ed).
-#pragma GCC push_options
-#pragma GCC target("avx2")
-inline bool any_lane_avx2(const Lanes<4>::IndexVec& mask) noexcept {
+// only ever inlined into the AVX2 kernel (which is `flatten`ed). The target attribute
+// rather than `#pragma GCC target`, which clang ignores.
+__attribute__((target("avx2"))) inline bool any_lane_avx2(const Lanes<4>::IndexVec& mask) noexcept {
   return __builtin_ia32_movmskpd256(reinterpret_cast<Lanes<4>::Vec>(mask)) != 0;
 }
-#pragma GCC pop_options
 #endif
 
 // True when any lane of the comparison mask is set.
