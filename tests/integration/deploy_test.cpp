@@ -76,6 +76,19 @@ std::uint64_t parse_size(const std::string& quantity) {
   return number;
 }
 
+// docs/security.md, "Memory": detector state, queued observations (~0.5 KiB each at the
+// dimensions of network telemetry), queued alerts (~1 KiB), and the daemon itself (64 MiB).
+std::uint64_t memory_budget(const YAML::Node& config) {
+  return config["tenants"]["max_bytes"].as<std::uint64_t>() +
+         config["workers"]["count"].as<std::uint64_t>() * config["workers"]["queue_capacity"].as<std::uint64_t>() *
+             512 +
+         (config["sinks"]["queue_capacity"].as<std::uint64_t>() +
+          config["sinks"]["watch"]["max_subscribers"].as<std::uint64_t>() *
+              config["sinks"]["watch"]["queue_capacity"].as<std::uint64_t>()) *
+             1024 +
+         (std::uint64_t{64} << 20);
+}
+
 }  // namespace
 
 TEST_CASE("compose: the credentials script's files secure gRPC and /metrics, and a second run keeps them") {
@@ -120,6 +133,21 @@ TEST_CASE("the container's default configuration: ingest on loopback, /metrics b
   CHECK(daemon.stop().exit_code == 0);
 }
 
+TEST_CASE("systemd: the unit's MemoryMax holds the budgets of the built-in configuration") {
+  const auto unit = source_file("systemd/anomstreamd.service.in");
+  const auto at = unit.find("\nMemoryMax=");
+  REQUIRE(at != std::string::npos);
+  const std::string value = unit.substr(at + 11, unit.find('\n', at + 1) - at - 11);
+  REQUIRE(value.ends_with("G"));
+  const std::uint64_t limit = std::stoull(value) << 30;
+  const auto printed = anomstream::test::run_process({anomstream::test::daemon_path(), "--print-default-config"});
+  REQUIRE(printed.exit_code == 0);
+  const std::uint64_t budget = memory_budget(YAML::Load(printed.out));
+  MESSAGE("built-in budget ", budget >> 20, " MiB, MemoryMax ", limit >> 20, " MiB");
+  CHECK(budget <= limit);
+  CHECK(budget >= limit / 2);  // a limit far above the budget would not catch a leak
+}
+
 TEST_CASE("Kubernetes: the ConfigMap's configuration is valid and its memory budgets fit the pod's limit") {
   const auto documents = YAML::LoadAll(source_file("deploy/kubernetes/sidecar.yaml"));
   std::string config_text;
@@ -145,17 +173,7 @@ TEST_CASE("Kubernetes: the ConfigMap's configuration is valid and its memory bud
   std::ofstream(path) << config_text;
   const auto checked = anomstream::test::run_process({anomstream::test::daemon_path(), "--check-config", path});
   CHECK_MESSAGE(checked.exit_code == 0, (checked.err + checked.out));
-  // docs/security.md, "Memory": detector state, queued observations (~0.5 KiB), queued
-  // alerts (~1 KiB), and the daemon itself (64 MiB).
-  const auto config = YAML::Load(config_text);
-  const std::uint64_t budget =
-      config["tenants"]["max_bytes"].as<std::uint64_t>() +
-      config["workers"]["count"].as<std::uint64_t>() * config["workers"]["queue_capacity"].as<std::uint64_t>() * 512 +
-      (config["sinks"]["queue_capacity"].as<std::uint64_t>() +
-       config["sinks"]["watch"]["max_subscribers"].as<std::uint64_t>() *
-           config["sinks"]["watch"]["queue_capacity"].as<std::uint64_t>()) *
-          1024 +
-      (std::uint64_t{64} << 20);
+  const std::uint64_t budget = memory_budget(YAML::Load(config_text));
   MESSAGE("configured budget ", budget >> 20, " MiB, pod limit ", limit >> 20, " MiB");
   CHECK(budget <= limit);
 }
