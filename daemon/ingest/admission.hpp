@@ -59,8 +59,8 @@ class PrometheusIngestSink final : public hotpath::MetricsSink {
 // remembered by SipHash-2-4 of tenant, NUL, stream under `key`, which must be secret:
 // clients name streams, and under a known key they could aim them all at one shard
 // and one map bucket. Bounded: `capacity` streams are remembered, least-recently-used
-// forgotten first (an idle stream's name is free again; a forgotten stream that returns
-// with another width is still refused by its worker, counted).
+// forgotten first (an idle stream's name is free again: a forgotten stream that returns
+// with another width is started afresh at it by its worker).
 class StreamDimensions {
  public:
   StreamDimensions(std::size_t capacity, SipKey key);

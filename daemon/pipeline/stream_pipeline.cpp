@@ -142,6 +142,7 @@ class ForestPipeline final : public StreamPipeline {
     return {};
   }
 
+  [[nodiscard]] std::size_t dimension() const noexcept override { return normalized_.size(); }
   [[nodiscard]] std::uint64_t position() const noexcept override { return position_; }
   [[nodiscard]] std::uint64_t normalizer_clipped() const noexcept override { return normalizer_.clipped(); }
 

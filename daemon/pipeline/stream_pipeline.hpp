@@ -76,6 +76,8 @@ class StreamPipeline {
   virtual void snapshot(const std::string& stream, state::v1::StreamState& out) const = 0;
   // Applies the settings a reload may change; the model's state is kept.
   virtual Status retune(const PipelineSettings& settings) = 0;
+  // Values per observation of this stream.
+  [[nodiscard]] virtual std::size_t dimension() const noexcept = 0;
   // Observations this pipeline has processed (its input position).
   [[nodiscard]] virtual std::uint64_t position() const noexcept = 0;
   // Feature values the normaliser clipped before they entered its statistics (see

@@ -262,6 +262,16 @@ std::pair<Worker::TenantState*, StreamPipeline*> Worker::pipeline_for(const Work
   }
   tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
   auto stream = state.streams.find(item.stream);
+  if (stream != state.streams.end() && stream->second.pipeline->dimension() != item.values.size()) {
+    // Ingest admits a stream's first observation with any width, and checks every later
+    // one against it. A width other than this stream's means ingest forgot the stream
+    // (tenants.max_streams, least recently seen first), so its name is free again: the
+    // stream starts afresh at the new width rather than refuse what ingest accepted.
+    state.bytes -= stream->second.bytes;
+    state.streams.erase(stream);
+    metrics_.tenant_streams_evicted().Increment();
+    stream = state.streams.end();
+  }
   if (stream != state.streams.end()) {
     StreamSlot& slot = stream->second;
     slot.last_used = ++state.clock;
@@ -343,7 +353,7 @@ void Worker::process(WorkItem& item) {
     metrics_.values_clipped().Increment(static_cast<double>(clipped));
   }
   if (!outcome) {
-    // Only a dimension the ingest registry could not remember reaches this point.
+    // pipeline_for gave a pipeline of this width, so this is a defect, still counted.
     metrics_.rejected(RejectReason::dimension_mismatch).Increment();
     return;
   }

@@ -109,6 +109,32 @@ TEST_CASE("two streams of different widths in one tenant are both scored; a stre
   CHECK(daemon.stop().exit_code == 0);
 }
 
+TEST_CASE("a stream ingest forgot comes back at another width: accepted, and the worker scores it") {
+  // Ingest remembers one width per shard of its registry (tenants.max_streams: 1), so
+  // 2000 other streams make it forget "a" but for a chance of (63/64)^2000 < 1e-13; the
+  // worker still holds "a" at its old width. Each tenant keeps 4 streams in memory.
+  DaemonUnderTest daemon(SMALL_FOREST + "tenants:\n  max_streams: 1\n  max_streams_per_tenant: 4\n",
+                         "forgotten-width");
+  auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+  anomstream::v1::ObservationBatch first;
+  for (std::int64_t t = 0; t < 100; ++t) add(first, "t", "a", t, periodic(t, 3));
+  for (int i = 0; i < 2000; ++i) add(first, "other", "s" + std::to_string(i), 0, periodic(0, 2));
+  auto summary = send(*stub, first);
+  CHECK(summary.accepted() == 2100);
+  anomstream::v1::ObservationBatch wider;
+  for (std::int64_t t = 100; t < 200; ++t) add(wider, "t", "a", t, periodic(t, 5));
+  summary = send(*stub, wider);
+  CHECK(summary.accepted() == 100);
+  CHECK(summary.rejected().empty());
+  REQUIRE(anomstream::test::poll_until([&] { return anomstream::test::accounting_holds(daemon.metrics(), 2200); }));
+  // Everything the client was told was accepted is scored; nothing is refused later.
+  CHECK(daemon.metric("anomstream_worker_observations_scored_total") == 2200);
+  CHECK(daemon.metric("anomstream_ingest_observations_rejected_total") == 0);
+  // "other" evicted 1996 of its own streams; "t" gave up the 3-wide "a".
+  CHECK(daemon.metric("anomstream_tenant_streams_evicted_total") == 1997);
+  CHECK(daemon.stop().exit_code == 0);
+}
+
 TEST_CASE("5000 streams in one tenant: it evicts its own least recently used, other tenants keep theirs, RSS stays bounded") {
   // A sanitised daemon keeps freed memory in quarantine; keep that small so RSS shows
   // what the daemon holds.
