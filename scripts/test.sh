@@ -4,7 +4,8 @@
 #   2. a -Wall -Wextra -Werror build of everything, all tests through ctest;
 #   3. the unit tests, and the daemon's integration tests against a sanitised daemon,
 #      under AddressSanitizer + UndefinedBehaviorSanitizer (leaks included);
-#   4. the concurrency tests (library and daemon) under ThreadSanitizer.
+#   4. the concurrency tests (the hot-path library, and the daemon's integration tests in
+#      test suite "concurrency") under ThreadSanitizer.
 # Build trees go to build/test-*; each is removed first so the run is clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,8 +39,8 @@ configure_and_build build/test-asan "unit_tests integration_tests anomstreamd an
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/test-asan -L "unit|integration" "${CTEST_ARGS[@]}"
 
-echo "== concurrency tests under ThreadSanitizer"
-configure_and_build build/test-tsan unit_hotpath -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DANOMSTREAM_SANITIZE=thread -DANOMSTREAM_BUILD_DAEMON=OFF \
-  -DANOMSTREAM_BUILD_BENCH=OFF -DANOMSTREAM_BUILD_EXAMPLES=OFF
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/test-tsan -L concurrency "${CTEST_ARGS[@]}"
+echo "== concurrency tests (library, and the daemon's integration tests that run every thread) under ThreadSanitizer"
+configure_and_build build/test-tsan "unit_hotpath integration_tests anomstreamd anomstreamctl" \
+  -DANOMSTREAM_SANITIZE=thread "${SANITIZED[@]}"
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+  ctest --test-dir build/test-tsan -L concurrency "${CTEST_ARGS[@]}"

@@ -109,7 +109,7 @@ TEST_CASE("two streams of different widths in one tenant are both scored; a stre
   CHECK(daemon.stop().exit_code == 0);
 }
 
-TEST_CASE("a stream ingest forgot comes back at another width: accepted, and the worker scores it") {
+TEST_CASE("a stream ingest forgot comes back at another width: accepted, and the worker scores it" * doctest::test_suite("concurrency")) {
   // Ingest remembers one width per shard of its registry (tenants.max_streams: 1), so
   // 2000 other streams make it forget "a" but for a chance of (63/64)^2000 < 1e-13; the
   // worker still holds "a" at its old width. Each tenant keeps 4 streams in memory.
@@ -177,7 +177,7 @@ TEST_CASE("5000 streams in one tenant: it evicts its own least recently used, ot
   CHECK(daemon.stop().exit_code == 0);
 }
 
-TEST_CASE("10000 made-up tenant names are refused at the new-tenant rate; an established tenant keeps its model") {
+TEST_CASE("10000 made-up tenant names are refused at the new-tenant rate; an established tenant keeps its model" * doctest::test_suite("concurrency")) {
   DaemonUnderTest daemon(SMALL_FOREST +
                              "workers:\n  count: 1\ntenants:\n  max_tenants: 64\n  new_per_second: 20\n"
                              "  new_burst: 20\n",
@@ -264,7 +264,7 @@ TEST_CASE("one 1e30: refused out_of_range by default; admitted, it enters clippe
   }
 }
 
-TEST_CASE("a WatchAlerts client that never reads loses alerts alone; scoring, the sinks and other watchers do not wait") {
+TEST_CASE("a WatchAlerts client that never reads loses alerts alone; scoring, the sinks and other watchers do not wait" * doctest::test_suite("concurrency")) {
   // Nearly every observation alerts. The silent client's channel keeps HTTP/2's initial
   // 64 KiB window (no bandwidth probing), so its window and its buffer of 128 fill early;
   // the reading client's buffer holds a whole burst (at most 100 alerts).

@@ -116,7 +116,7 @@ TEST_CASE("a key file others may read, or a certificate without a key, stops the
   CHECK(half.err.find("cert_file and key_file are both needed") != std::string::npos);
 }
 
-TEST_CASE("bearer tokens: a token writes only its tenants, watches only what it may, and a reload revokes it") {
+TEST_CASE("bearer tokens: a token writes only its tenants, watches only what it may, and a reload revokes it" * doctest::test_suite("concurrency")) {
   DaemonUnderTest setup("", "tokens-files", false);
   const std::string tokens = secret_file(setup.dir(), "tokens.yaml",
                                          "tokens:\n"
@@ -180,7 +180,7 @@ TEST_CASE("bearer tokens: a token writes only its tenants, watches only what it 
   CHECK(daemon.stop().exit_code == 0);
 }
 
-TEST_CASE("signed UDP: unsigned, forged, stale, replayed and out-of-scope datagrams are counted and dropped") {
+TEST_CASE("signed UDP: unsigned, forged, stale, replayed and out-of-scope datagrams are counted and dropped" * doctest::test_suite("concurrency")) {
   const std::string secret_hex(64, 'a');
   DaemonUnderTest setup("", "udp-keys", false);
   const std::string keys = secret_file(setup.dir(), "udp-keys.yaml",

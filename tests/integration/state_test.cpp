@@ -108,7 +108,7 @@ std::uint64_t stop_field(const std::string& output, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("N observations, SIGTERM, restart, M more: exactly the alerts of one uninterrupted run") {
+TEST_CASE("N observations, SIGTERM, restart, M more: exactly the alerts of one uninterrupted run" * doctest::test_suite("concurrency")) {
   SharedDir shared("roundtrip");
   constexpr std::size_t N = 2400;
   constexpr std::size_t M = 2400;
@@ -195,7 +195,7 @@ TEST_CASE("kill -9 after a snapshot interval: the daemon restarts and restores e
   CHECK(revived.stop().exit_code == 0);
 }
 
-TEST_CASE("SIGHUP applies live keys, names restart-only ones, and keeps running on an invalid file") {
+TEST_CASE("SIGHUP applies live keys, names restart-only ones, and keeps running on an invalid file" * doctest::test_suite("concurrency")) {
   DaemonUnderTest daemon("workers:\n  count: 1\n", "reload");
   std::ofstream(daemon.config_path(), std::ios::app)
       << "pipeline:\n  threshold:\n    z_factor: 4.5\nlogging:\n  level: debug\nqueue: {}\n";
@@ -301,7 +301,7 @@ TEST_CASE("a stop with a deep queue ends at its deadline, counts the rest as dro
   CHECK(files == 2);
 }
 
-TEST_CASE("at stop, WatchAlerts subscribers receive every drained alert before their stream ends") {
+TEST_CASE("at stop, WatchAlerts subscribers receive every drained alert before their stream ends" * doctest::test_suite("concurrency")) {
   DaemonUnderTest daemon("workers:\n  count: 1\nsinks:\n  json_lines: \"{dir}/alerts.jsonl\"\n", "drain");
   auto stub = anomstream::tools::make_stub(daemon.grpc_target());
   grpc::ClientContext watch_context;
