@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets (fuzz/) under AddressSanitizer + UndefinedBehaviorSanitizer,
+# Runs the libFuzzer targets (tests/fuzz/) under AddressSanitizer + UndefinedBehaviorSanitizer,
 # one at a time, each for SECONDS (default 600):
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 60 config state_file
-# Targets default to every fuzz/<name>_fuzz.cpp. Builds with clang (ANOMSTREAM_FUZZ_CXX,
-# else clang++-14, else clang++) in build/fuzz. Each run starts from the repo corpus fuzz/corpus/<name>
-# (read only) and writes the inputs it finds to the scratch corpus build/fuzz/corpus/<name>;
+# Targets default to every tests/fuzz/<name>_fuzz.cpp. Builds with clang (ANOMSTREAM_FUZZ_CXX,
+# else clang++-14, else clang++) in build/fuzz. Each run starts from the repo corpus
+# tests/fuzz/corpus/<name> (read only) and writes the inputs it finds to the scratch corpus
+# build/fuzz/corpus/<name>;
 # crashes, leaks, timeouts and out-of-memory inputs go to build/fuzz/artifacts/<name>/.
 # Logs: build/fuzz/logs/<name>.log. Ends with executions, coverage and findings per
 # target; exits 1 if any target found something.
@@ -17,7 +18,7 @@ if [[ $# -gt 0 ]]; then
   TARGETS=("$@")
 else
   TARGETS=()
-  for source in fuzz/*_fuzz.cpp; do
+  for source in tests/fuzz/*_fuzz.cpp; do
     name="$(basename "$source" _fuzz.cpp)"
     TARGETS+=("$name")
   done
@@ -61,10 +62,10 @@ for name in "${TARGETS[@]}"; do
   log="$BUILD/logs/$name.log"
   mkdir -p "$scratch" "$artifacts"
   dict=()
-  [[ -f "fuzz/$name.dict" ]] && dict=("-dict=fuzz/$name.dict")
+  [[ -f "tests/fuzz/$name.dict" ]] && dict=("-dict=tests/fuzz/$name.dict")
   echo "== $name: ${SECONDS_PER_TARGET}s (log: $log)"
   set +e
-  "$BUILD/fuzz/${name}_fuzz" "$scratch" "fuzz/corpus/$name" "${dict[@]}" \
+  "$BUILD/tests/fuzz/${name}_fuzz" "$scratch" "tests/fuzz/corpus/$name" "${dict[@]}" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$name")" \
     -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
   status=$?

@@ -9,7 +9,7 @@
 // observations rejected `oversized`; a signed batch naming a tenant its key does not
 // cover, each observation rejected `unauthorized`. Refusals are logged through the
 // caller's limiter. The UdpListener calls this for every datagram it receives; the fuzz
-// target fuzz/udp_datagram_fuzz.cpp drives it with arbitrary bytes.
+// target tests/fuzz/udp_datagram_fuzz.cpp drives it with arbitrary bytes.
 // Memory: the decoded batch (about the datagram's size). Time: linear in its size.
 
 #include <cstddef>

@@ -59,9 +59,9 @@ TEST_CASE("type mismatches are rejected") {
 }
 
 TEST_CASE("a number is read as the decimal it was validated as, leading zeros included") {
-  // Found by fuzz/config_fuzz.cpp (fuzz/regressions/config/leading_zero.yaml): the schema
-  // accepted "0999" as 999, then yaml-cpp read it as octal and threw out of the loader
-  // (the daemon died at start, or on SIGHUP with the file in place); "0777" became 511.
+  // Found by tests/fuzz/config_fuzz.cpp (tests/fuzz/regressions/config/leading_zero.yaml):
+  // the schema accepted "0999" as 999, then yaml-cpp read it as octal and threw out of the
+  // loader (the daemon died at start, or on SIGHUP with the file in place); "0777" became 511.
   auto config = load_config("audit:\n  fsync_interval_ms: 0999\nworkers:\n  queue_capacity: 0777\n"
                             "pipeline:\n  threshold:\n    z_factor: 03.5\n"
                             "  severity_thresholds: [0.1, 00.2, 0.3, 0.4]\n",

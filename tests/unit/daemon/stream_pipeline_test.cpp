@@ -181,7 +181,8 @@ TEST_CASE("restore refuses a forest other than the configured one before buildin
 }
 
 TEST_CASE("a small state cannot declare a forest of gigabytes") {
-  // Found with fuzz/state_file_fuzz.cpp (fuzz/regressions/state_file/big_forest.json): 35 KB
+  // Found with tests/fuzz/state_file_fuzz.cpp
+  // (tests/fuzz/regressions/state_file/big_forest.json): 35 KB
   // of JSON declaring 1000 empty trees of 2048 samples in 1000 dimensions made restore
   // reserve 8 GB and run for minutes. Here 52 KB declare 4 GB. The daemon's configuration
   // bounds the forest.

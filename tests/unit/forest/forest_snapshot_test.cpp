@@ -98,7 +98,8 @@ TEST_CASE("a snapshot that breaks an invariant is rejected with the field named"
        ErrorCode::corrupt_snapshot, "trees[1].node"},
       {"a cut dimension beyond D", [](ForestSnapshot& s) { s.trees[2].cut_dimensions[0] = 3; },
        ErrorCode::corrupt_snapshot, "trees[2].cut_dimensions"},
-      // Found by fuzz/state_file_fuzz.cpp (fuzz/regressions/state_file/shape_more_internal_nodes):
+      // Found by tests/fuzz/state_file_fuzz.cpp
+      // (tests/fuzz/regressions/state_file/shape_more_internal_nodes):
       // the shape's length matched cuts + leaves, but with one leaf turned internal the
       // walk read cut_dimensions past its end.
       {"a leaf turned internal in the shape",

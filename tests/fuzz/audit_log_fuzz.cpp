@@ -10,7 +10,7 @@
 //     writes about itself (audit_recovered, key_rotated).
 // The bytes are written to a file (once created, rewritten per input) because
 // read_audit_tail reads a path, as the daemon does.
-// Seeds: fuzz/corpus/audit_log (logs written by AuditChain with the two test keys below:
+// Seeds: tests/fuzz/corpus/audit_log (logs written by AuditChain with the two test keys below:
 // plain, with a key rotation, with a recovery entry, with a torn tail).
 
 #include <fcntl.h>

@@ -9,7 +9,7 @@
 // Checked beyond "no crash": a refused file always says why and names its source; a
 // parsed table never grants a token, key or header that is not in it; a datagram sealed
 // with a parsed key opens with that key and is then refused as a replay.
-// Seeds: fuzz/corpus/credentials (the files of deploy/ and the tests' shapes).
+// Seeds: tests/fuzz/corpus/credentials (the files of deploy/ and the tests' shapes).
 
 #include <cstddef>
 #include <cstdint>

@@ -17,7 +17,7 @@
 //   anything else    a TenantState body in the binary protobuf encoding.
 // The last two are parsed, then written as a state file with encode_state_file and go
 // the same way; without that no mutated body would get past the header's SHA-256.
-// Seeds: fuzz/corpus/state_file (states written by real pipelines after some traffic).
+// Seeds: tests/fuzz/corpus/state_file (states written by real pipelines after some traffic).
 
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>

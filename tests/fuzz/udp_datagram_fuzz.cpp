@@ -5,14 +5,16 @@
 // the listener's setting, the rest is the datagram: 0, no keys (bare batches); 1, keys
 // configured and the bytes are the envelope (forged or garbled MACs, ids, sequences);
 // 2, keys configured and the bytes are a payload the target seals with key "k", which
-// covers tenant "tenant-0" only (fuzz/udp_fuzz_key.hpp) (what an authentic sender can still send).
+// covers tenant "tenant-0" only (tests/fuzz/udp_fuzz_key.hpp): what a sender holding a key
+// can still send.
 // Small limits (dimension 16, batch 8, datagram 2048 bytes, queues of 4) keep every
 // rejection path reachable; the queues are drained after each input, like the workers
 // would. Checked beyond "no crash": every observation is accounted for (received =
 // accepted + rate_capped + dropped + rejected, the daemon's accounting identity), and
 // what reaches a worker queue is valid (a tenant, finite values, within the dimension)
 // and, with keys, for a tenant the key covers.
-// Seeds: fuzz/corpus/udp_datagram (datagrams of the project's traffic generator).
+// Seeds: tests/fuzz/corpus/udp_datagram (datagrams of the project's traffic generator, each in
+// the three settings).
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
 // Writes the generated seed inputs of the fuzz targets, deterministically, into
-// <out>/<target>/ (run by hand; the output is committed under fuzz/corpus/):
-//   fuzz_make_seeds fuzz/corpus
+// <out>/<target>/ (run by hand; the output is committed under tests/fuzz/corpus/):
+//   fuzz_make_seeds tests/fuzz/corpus
 //   udp_datagram  datagrams built from the traffic generator's observations, each bare,
 //                 as a signed envelope and as a payload to seal: batches of
 //                 1, 4 and 8, a batch over the limit, a stream changing dimension, a
@@ -10,7 +10,7 @@
 //                 bare body and as JSON;
 //   audit_log     logs written by AuditChain under the fuzz target's test keys: plain,
 //                 with a key rotation, with a recovery entry, with a torn last line.
-// The config corpus is hand-written (fuzz/corpus/config).
+// The config corpus is hand-written (tests/fuzz/corpus/config).
 
 #include <google/protobuf/util/json_util.h>
 
@@ -146,7 +146,7 @@ void state_seeds(const fs::path& dir) {
 }
 
 std::vector<std::byte> test_key(char fill) {
-  const std::string text(32, fill);  // as in fuzz/audit_log_fuzz.cpp
+  const std::string text(32, fill);  // as in tests/fuzz/audit_log_fuzz.cpp
   const auto* bytes = reinterpret_cast<const std::byte*>(text.data());
   return {bytes, bytes + text.size()};
 }

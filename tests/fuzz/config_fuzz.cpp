@@ -4,7 +4,7 @@
 // refused file produces, and for an accepted file what Daemon::reload derives from it
 // (changed_keys against the defaults, keep_keys for the keys that need a restart, the
 // pipeline settings and their fingerprint, the admission policy).
-// Seeds: fuzz/corpus/config (config/default.yaml, the example configs, and files that
+// Seeds: tests/fuzz/corpus/config (config/default.yaml, the example configs, and files that
 // break the schema or the YAML).
 
 #include <cstddef>
