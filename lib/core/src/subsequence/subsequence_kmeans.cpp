@@ -143,24 +143,22 @@ Status SubsequenceKMeans::push(std::span<const double> row) noexcept {
 }
 
 void SubsequenceKMeans::normalize() noexcept {
-  const auto window = ring_.window();
-  const std::size_t n = window.size();
-  double sum = 0.0;
-  for (const double x : window) sum += x;
-  double mean = sum / static_cast<double>(n);
+  const double* x = ring_.window().data();
+  const std::size_t n = window_values();
+  double mean = detail::lane_sum(n, [x](std::size_t i) { return x[i]; }) / static_cast<double>(n);
   // One correction pass: a constant window then has a mean equal to its value.
-  double residual = 0.0;
-  for (const double x : window) residual += x - mean;
-  mean += residual / static_cast<double>(n);
-  double squares = 0.0;
-  for (const double x : window) squares += (x - mean) * (x - mean);
+  mean += detail::lane_sum(n, [x, mean](std::size_t i) { return x[i] - mean; }) /
+          static_cast<double>(n);
+  const double squares = detail::lane_sum(n, [x, mean](std::size_t i) {
+    return (x[i] - mean) * (x[i] - mean);
+  });
   const double sd = std::sqrt(squares / static_cast<double>(n - 1));
   if (!(sd > FLAT_RELATIVE * std::abs(mean))) {
     std::fill(normalized_.begin(), normalized_.end(), 0.0);
     return;
   }
   const double inverse = 1.0 / sd;
-  for (std::size_t i = 0; i < n; ++i) normalized_[i] = (window[i] - mean) * inverse;
+  for (std::size_t i = 0; i < n; ++i) normalized_[i] = (x[i] - mean) * inverse;
 }
 
 std::span<const double> SubsequenceKMeans::normalized_window() const noexcept {

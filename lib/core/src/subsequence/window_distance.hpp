@@ -7,26 +7,36 @@
 
 namespace anomstream::subsequence::detail {
 
-// Eight independent partial sums: strict IEEE order (no -ffast-math) still lets the
-// compiler keep them in vector registers, and the result does not depend on the target.
+// Sum over i < n of term(i) in eight independent partial sums: under strict IEEE order
+// (no -ffast-math) one running sum is a chain of dependent additions, eight can sit in
+// vector registers, and the result does not depend on the target.
+template <class Term>
+[[nodiscard]] inline double lane_sum(std::size_t n, Term term) noexcept {
+  // Named accumulators rather than an array: GCC keeps an array of partial sums on the
+  // stack and reloads it every step, which costs more than the arithmetic.
+  double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0, p4 = 0.0, p5 = 0.0, p6 = 0.0, p7 = 0.0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    p0 += term(i);
+    p1 += term(i + 1);
+    p2 += term(i + 2);
+    p3 += term(i + 3);
+    p4 += term(i + 4);
+    p5 += term(i + 5);
+    p6 += term(i + 6);
+    p7 += term(i + 7);
+  }
+  for (; i < n; ++i) p0 += term(i);
+  return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+}
+
 // T is double (the live window) or float (a reservoir window).
 template <class T>
 [[nodiscard]] inline double squared_distance(const T* a, const double* b, std::size_t n) noexcept {
-  constexpr std::size_t LANES = 8;
-  double partial[LANES] = {};
-  std::size_t i = 0;
-  for (; i + LANES <= n; i += LANES) {
-    for (std::size_t l = 0; l < LANES; ++l) {
-      const double diff = static_cast<double>(a[i + l]) - b[i + l];
-      partial[l] += diff * diff;
-    }
-  }
-  for (; i < n; ++i) {
+  return lane_sum(n, [a, b](std::size_t i) {
     const double diff = static_cast<double>(a[i]) - b[i];
-    partial[0] += diff * diff;
-  }
-  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+    return diff * diff;
+  });
 }
 
 struct Nearest {
