@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -170,23 +171,46 @@ double documented(const std::string& file, const std::string& column) {
   return 0;
 }
 
+// ../shared/data/<folder>/<name>, or nullopt after saying why the test is skipped.
+std::optional<std::filesystem::path> shared_data_file(const std::string& folder, const std::string& name) {
+  const auto dir = anomstream::test::shared_path("data/" + folder);
+  if (!dir) {
+    MESSAGE("skipped: ../shared/data/" << folder << " is absent");
+    return std::nullopt;
+  }
+  auto file = *dir / name;
+  if (!std::filesystem::exists(file)) {
+    MESSAGE("skipped: " << file.string() << " is absent");
+    return std::nullopt;
+  }
+  return file;
+}
+
 }  // namespace
 
 TEST_CASE("eval --detector mp grades a TSB-AD-U file with the VUS-PR docs/quality.md reports") {
-  const auto folder = anomstream::test::shared_path("data/tsb-ad-u");
-  if (!folder) {
-    MESSAGE("skipped: ../shared/data/tsb-ad-u is absent");
-    return;
-  }
-  const auto file = *folder / "018_NAB_id_18_Facility_tr_500_1st_669.csv";
-  if (!std::filesystem::exists(file)) {
-    MESSAGE("skipped: " << file.string() << " is absent");
-    return;
-  }
+  const auto path = shared_data_file("tsb-ad-u", "018_NAB_id_18_Facility_tr_500_1st_669.csv");
+  if (!path) return;
+  const auto& file = *path;
   auto r = run_process({ctl_path(), "eval", file.string(), "--detector", "mp"}, std::chrono::seconds(20));
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   const double vus_pr = value_of(r.out, "VUS-PR");
   // The table prints three decimals.
   CHECK(std::abs(vus_pr - documented(file.filename().string(), "mp VUS-PR")) <= 0.0005);
   CHECK(value_of(r.out, "dims") == 1);
+}
+
+TEST_CASE("eval --detector kmeans,ewma,cusum grades a TSB-AD-M file with the VUS-PR docs/quality.md reports") {
+  const auto path = shared_data_file("tsb-ad-m", "002_MSL_id_1_Sensor_tr_500_1st_900.csv");
+  if (!path) return;
+  const auto& file = *path;
+  auto r = run_process({ctl_path(), "eval", file.string(), "--detector", "kmeans,ewma,cusum"},
+                       std::chrono::seconds(30));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  // The table prints three decimals.
+  for (const std::string name : {"kmeans", "ewma", "cusum"}) {
+    CAPTURE(name);
+    CHECK(std::abs(value_of(r.out, name + " VUS-PR") -
+                   documented(file.filename().string(), name + " VUS-PR")) <= 0.0005);
+  }
 }

@@ -6,9 +6,12 @@
 #include <cmath>
 #include <span>
 
+#include "anomstream/drift/per_feature_cusum.hpp"
 #include "anomstream/forest/random_cut_forest.hpp"
 #include "anomstream/forest/shingled_forest.hpp"
 #include "anomstream/forest/thresholded_forest.hpp"
+#include "anomstream/stats/per_feature_ewma.hpp"
+#include "anomstream/subsequence/subsequence_kmeans.hpp"
 #include "anomstream/timeseries/matrix_profile.hpp"
 
 namespace anomstream::tools {
@@ -62,6 +65,20 @@ std::expected<void, std::string> apply_map(const std::string& path, const YAML::
       done = set_double(config.ewma_alpha);
     } else if (key == "cusum_slack") {
       done = set_double(config.cusum_slack);
+    } else if (key == "window") {
+      done = set_size(config.window);
+    } else if (key == "k") {
+      done = set_size(config.k);
+    } else if (key == "alignment" || key == "train_scores") {
+      auto v = read_scalar<std::string>(path, key, value);
+      if (!v) return std::unexpected(v.error());
+      const bool alignment = key == "alignment";
+      const bool known = alignment ? (*v == "newest" || *v == "lagged") : (*v == "keep" || *v == "zero");
+      if (!known) {
+        return std::unexpected(at_line(path, value) + ": " + key + ": \"" + *v + "\" is not one of " +
+                               (alignment ? "newest, lagged" : "keep, zero"));
+      }
+      (alignment ? config.alignment : config.train_scores) = *v;
     } else if (key == "seed") {
       auto v = read_scalar<std::uint64_t>(path, key, value);
       if (!v) return std::unexpected(v.error());
@@ -192,41 +209,96 @@ std::expected<std::vector<double>, std::string> score_matrix_profile(const eval:
 }
 
 // ewma: max over features of |x - mean| / sd with exponentially weighted mean and
-// variance from the rows before; cusum: max over features of the two-sided CUSUM of
-// those z-scores with allowance k.
+// variance from the rows before (PerFeatureEwma); a feature whose sd is at most 1e-12
+// counts 0. cusum: max over features of the two-sided CUSUM of those z-scores with
+// allowance k, run by PerFeatureCusumEngine on a unit baseline (mean 0, sigma 1) so the
+// z-scores pass through unchanged, with the largest decision interval (1e6) so that it
+// restarts only past it.
 std::expected<std::vector<double>, std::string> score_per_feature(const eval::TsbAdMDataset& data,
                                                                   const DetectorConfig& config, bool cusum) {
-  if (!(config.ewma_alpha > 0.0 && config.ewma_alpha < 1.0)) {
-    return std::unexpected("ewma_alpha: must be in (0, 1)");
-  }
+  constexpr double MIN_STDDEV = 1e-12;
   const std::size_t n = data.rows(), d = data.features();
-  const double alpha = config.ewma_alpha;
-  std::vector<double> mean(d, 0.0), var(d, 0.0), high(d, 0.0), low(d, 0.0);
+  auto ewma = stats::PerFeatureEwma<>::create(
+      d, {.alpha = config.ewma_alpha, .z_threshold = 4.0, .warmup = 1, .min_stddev = MIN_STDDEV});
+  if (!ewma) return std::unexpected(ewma.error().message());
+  drift::PerFeatureCusumConfig cc;
+  cc.dimension = d;
+  cc.slack = config.cusum_slack;
+  cc.threshold = 1e6;
+  cc.baseline_mean.assign(d, 0.0);
+  cc.baseline_sigma.assign(d, 1.0);
+  auto chart = drift::PerFeatureCusumEngine::create(cc);
+  if (!chart) return std::unexpected(chart.error().message());
+  std::vector<double> z(d, 0.0);
   std::vector<double> scores(n, 0.0);
   for (std::size_t r = 0; r < n; ++r) {
+    // The variance the row is scored against, before observe folds the row in.
+    for (std::size_t c = 0; c < d; ++c) z[c] = std::sqrt(ewma->variance()[c]) > MIN_STDDEV ? 1.0 : 0.0;
+    auto observed = ewma->observe(data.row(r));
+    if (!observed) return std::unexpected("row " + std::to_string(r + 1) + ": " + observed.error().message());
+    if (r == 0) continue;
     double score = 0.0;
     for (std::size_t c = 0; c < d; ++c) {
-      const double x = data.values()[r * d + c];
-      if (r == 0) {
-        mean[c] = x;
-        continue;
+      z[c] *= ewma->z_scores()[c];
+      score = std::max(score, std::abs(z[c]));
+    }
+    if (cusum) {
+      if (auto charted = chart->observe(z); !charted) {
+        return std::unexpected("row " + std::to_string(r + 1) + ": " + charted.error().message());
       }
-      const double sd = std::sqrt(var[c]);
-      const double z = sd > 1e-12 ? (x - mean[c]) / sd : 0.0;
-      if (cusum) {
-        high[c] = std::max(0.0, high[c] + z - config.cusum_slack);
-        low[c] = std::max(0.0, low[c] - z - config.cusum_slack);
-        score = std::max({score, high[c], low[c]});
-      } else {
-        score = std::max(score, std::abs(z));
+      score = 0.0;
+      for (std::size_t c = 0; c < d; ++c) {
+        score = std::max({score, chart->upper_statistic()[c], chart->lower_statistic()[c]});
       }
-      const double delta = x - mean[c];
-      mean[c] += alpha * delta;
-      var[c] = (1.0 - alpha) * (var[c] + alpha * delta * delta);
     }
     scores[r] = score;
   }
   return scores;
+}
+
+// kmeans: SubsequenceKMeans over the raw rows (each window z-normalised as a whole). It
+// warms up on the windows inside the training prefix data[:tr] (the rows TSB-AD gives its
+// semi-supervised methods as normal data). With lagged alignment the score of row r
+// arrives with row r + lag; the last lag rows, which a stream would score after it ends,
+// keep the last score reported.
+std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMDataset& data,
+                                                             const DetectorConfig& config) {
+  const std::size_t n = data.rows(), d = data.features();
+  subsequence::SubsequenceKMeansConfig kc;
+  kc.dimension = d;
+  kc.window = config.window;
+  kc.clusters = config.k;
+  kc.alignment = config.alignment == "lagged" ? subsequence::ScoreAlignment::lagged
+                                              : subsequence::ScoreAlignment::newest;
+  kc.seed = config.seed;
+  const std::size_t prefix = std::min(n, data.train_end().value_or(n));
+  kc.warmup = std::max(kc.clusters, prefix >= kc.window ? prefix - kc.window + 1 : 0);
+  auto detector = subsequence::SubsequenceKMeans::create(kc);
+  if (!detector) return std::unexpected(detector.error().message());
+  const std::size_t lag = detector->lag();
+  std::vector<double> scores(n, 0.0);
+  double last = 0.0;
+  for (std::size_t r = 0; r < n; ++r) {
+    auto s = detector->process(data.row(r));
+    if (!s) return std::unexpected("row " + std::to_string(r + 1) + ": " + s.error().message());
+    last = *s;
+    if (r >= lag) scores[r - lag] = last;
+  }
+  for (std::size_t r = n > lag ? n - lag : 0; r < n; ++r) scores[r] = last;
+  return scores;
+}
+
+std::expected<std::vector<double>, std::string> score_by_name(std::string_view name,
+                                                              const eval::TsbAdMDataset& data,
+                                                              std::size_t window, const DetectorConfig& config) {
+  if (name == "rcf") return score_forest(data, window, config);
+  if (name == "trcf") return score_thresholded(data, config);
+  if (name == "mp") return score_matrix_profile(data, window);
+  if (name == "ewma") return score_per_feature(data, config, false);
+  if (name == "cusum") return score_per_feature(data, config, true);
+  if (name == "kmeans") return score_kmeans(data, config);
+  return std::unexpected("unknown detector \"" + std::string(name) + "\" (known: " +
+                         std::string(KNOWN_DETECTORS) + ")");
 }
 
 }  // namespace
@@ -249,18 +321,18 @@ std::expected<DetectorConfig, std::string> load_detector_config(const std::strin
 }
 
 bool is_known_detector(std::string_view name) {
-  return name == "rcf" || name == "trcf" || name == "mp" || name == "ewma" || name == "cusum";
+  return name == "rcf" || name == "trcf" || name == "mp" || name == "ewma" || name == "cusum" ||
+         name == "kmeans";
 }
 
 std::expected<std::vector<double>, std::string> score_series(std::string_view name, const eval::TsbAdMDataset& data,
                                                              std::size_t window, const DetectorConfig& config) {
-  if (name == "rcf") return score_forest(data, window, config);
-  if (name == "trcf") return score_thresholded(data, config);
-  if (name == "mp") return score_matrix_profile(data, window);
-  if (name == "ewma") return score_per_feature(data, config, false);
-  if (name == "cusum") return score_per_feature(data, config, true);
-  return std::unexpected("unknown detector \"" + std::string(name) + "\" (known: " +
-                         std::string(KNOWN_DETECTORS) + ")");
+  auto scores = score_by_name(name, data, window, config);
+  if (scores && config.train_scores == "zero") {
+    const std::size_t prefix = std::min(scores->size(), data.train_end().value_or(0));
+    std::fill(scores->begin(), scores->begin() + static_cast<std::ptrdiff_t>(prefix), 0.0);
+  }
+  return scores;
 }
 
 }  // namespace anomstream::tools

@@ -2,9 +2,10 @@
 // The detectors `anomstreamctl eval` runs over a whole TSB-AD file, each producing one
 // score per row (higher = more anomalous), and the small YAML file that configures them.
 //
-// Streaming detectors (rcf, trcf, ewma, cusum) are prequential: every row is scored
-// against the state learned from the rows before it, then learned, as the daemon sees
-// a stream. `mp` (Matrix Profile) is a batch detector: it sees the whole series at once.
+// Streaming detectors (rcf, trcf, ewma, cusum, kmeans) are prequential: every row is
+// scored against the state learned from the rows before it, then learned, as the daemon
+// sees a stream. `mp` (Matrix Profile) is a batch detector: it sees the whole series at
+// once.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,16 @@ struct DetectorConfig {
                                      // stream: z-score with the rows seen so far; none
   double ewma_alpha = 0.01;       // ewma/cusum: weight of the newest row in mean and variance
   double cusum_slack = 0.5;       // cusum: allowance k in standard deviations
+  // kmeans: rows per window and centroids. TSB-AD's KMeansAD tuning chose W = 40, k = 10.
+  std::size_t window = 40;
+  std::size_t k = 10;
+  // kmeans: lagged (each row gets the mean score of the windows covering it seen within
+  // window / 2 rows, as TSB-AD's KMeansAD averages the windows covering a point) or
+  // newest (the window ending at the row, no delay).
+  std::string alignment = "lagged";
+  // Every detector: keep the scores of the training prefix data[:tr] (keep), or set them
+  // to 0 (zero).
+  std::string train_scores = "keep";
   std::uint64_t seed = 42;
 };
 
@@ -40,7 +51,7 @@ struct DetectorConfig {
 
 // The detector names eval accepts.
 [[nodiscard]] bool is_known_detector(std::string_view name);
-inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum";
+inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum, kmeans";
 
 // Scores every row of `data` with detector `name`. `window` is the series' VUS window
 // (find_length_rank of the first channel). Errors: a detector that does not apply

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 
@@ -74,7 +73,7 @@ ShingledForest::ShingledForest(RandomCutForest forest, std::size_t input_dimensi
     : forest_(std::move(forest)),
       input_dimension_(input_dimension),
       shingle_size_(shingle_size),
-      ring_(2 * input_dimension * shingle_size, 0.0) {}
+      ring_(input_dimension, shingle_size) {}
 
 Result<ShingledForest> ShingledForest::create(const ShingledForestConfig& config,
                                               std::shared_ptr<TreeExecutor> executor) {
@@ -110,37 +109,17 @@ Result<ShingledForest> ShingledForest::restore(const ShingledForestSnapshot& sna
   auto forest = RandomCutForest::restore(snapshot.forest, std::move(executor));
   if (!forest) return std::unexpected(forest.error());
   ShingledForest out(std::move(*forest), d, s);
-  // Replays the kept inputs into the slots they occupied.
-  const std::uint64_t first = snapshot.inputs_seen - kept;
-  for (std::size_t k = 0; k < kept; ++k) {
-    const std::size_t slot = static_cast<std::size_t>((first + k) % s);
-    const double* values = snapshot.recent.data() + k * d;
-    std::copy(values, values + d, out.ring_.begin() + static_cast<std::ptrdiff_t>(slot * d));
-    std::copy(values, values + d, out.ring_.begin() + static_cast<std::ptrdiff_t>((slot + s) * d));
-  }
-  out.inputs_seen_ = snapshot.inputs_seen;
+  out.ring_.replay(snapshot.inputs_seen, snapshot.recent);
   return out;
 }
 
-const double* ShingledForest::window() const noexcept {
-  const auto start = static_cast<std::size_t>(inputs_seen_ % shingle_size_);
-  return ring_.data() + start * input_dimension_;
-}
-
-std::span<const double> ShingledForest::shingle() const noexcept {
-  if (!is_full()) return {};
-  return {window(), input_dimension_ * shingle_size_};
-}
+std::span<const double> ShingledForest::shingle() const noexcept { return ring_.window(); }
 
 Status ShingledForest::push(std::span<const double> input) noexcept {
   if (auto ok = check_input(input, input_dimension_); !ok) [[unlikely]] {
     return ok;
   }
-  const std::size_t d = input_dimension_;
-  const auto slot = static_cast<std::size_t>(inputs_seen_ % shingle_size_);
-  std::memcpy(ring_.data() + slot * d, input.data(), d * sizeof(double));
-  std::memcpy(ring_.data() + (slot + shingle_size_) * d, input.data(), d * sizeof(double));
-  ++inputs_seen_;
+  ring_.push(input);
   return {};
 }
 
@@ -175,7 +154,7 @@ Status ShingledForest::learn() noexcept {
   if (!is_full()) {
     return fail(ErrorCode::not_ready, "shingle",
                 "needs shingle_size = " + std::to_string(shingle_size_) + " inputs (got " +
-                    std::to_string(inputs_seen_) + ")");
+                    std::to_string(ring_.pushed()) + ")");
   }
   return forest_.update(shingle());
 }
@@ -190,7 +169,7 @@ Result<double> ShingledForest::process(std::span<const double> input, bool updat
 
 std::size_t ShingledForest::memory_bytes() const noexcept {
   return forest_.memory_bytes() + (sizeof(ShingledForest) - sizeof(RandomCutForest)) +
-         ring_.capacity() * sizeof(double);
+         ring_.memory_bytes();
 }
 
 ShingledForestSnapshot ShingledForest::snapshot() const {
@@ -199,11 +178,8 @@ ShingledForestSnapshot ShingledForest::snapshot() const {
   out.config.shingle_size = shingle_size_;
   out.config.forest = forest_.config();
   out.forest = forest_.snapshot();
-  out.inputs_seen = inputs_seen_;
-  const auto kept = static_cast<std::size_t>(std::min<std::uint64_t>(inputs_seen_, shingle_size_));
-  // The kept inputs end at the newest, which sits just before the window's start (mod s).
-  const double* end = window() + shingle_size_ * input_dimension_;
-  out.recent.assign(end - kept * input_dimension_, end);
+  out.inputs_seen = ring_.pushed();
+  out.recent = ring_.recent();
   return out;
 }
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "anomstream/core/error.hpp"
+#include "anomstream/core/mirrored_ring.hpp"
 #include "anomstream/forest/di_vector.hpp"
 #include "anomstream/forest/forest_config.hpp"
 #include "anomstream/forest/forest_snapshot.hpp"
@@ -92,10 +93,10 @@ class ShingledForest {
 
   // The last s inputs, oldest first (d*s values); empty until the shingle is full.
   [[nodiscard]] std::span<const double> shingle() const noexcept;
-  [[nodiscard]] bool is_full() const noexcept { return inputs_seen_ >= shingle_size_; }
+  [[nodiscard]] bool is_full() const noexcept { return ring_.is_full(); }
   // True once score() gives real scores: shingle full and forest ready.
   [[nodiscard]] bool is_ready() const noexcept { return is_full() && forest_.is_ready(); }
-  [[nodiscard]] std::uint64_t inputs_seen() const noexcept { return inputs_seen_; }
+  [[nodiscard]] std::uint64_t inputs_seen() const noexcept { return ring_.pushed(); }
   [[nodiscard]] std::size_t input_dimension() const noexcept { return input_dimension_; }
   [[nodiscard]] std::size_t shingle_size() const noexcept { return shingle_size_; }
   [[nodiscard]] const RandomCutForest& forest() const noexcept { return forest_; }
@@ -105,15 +106,11 @@ class ShingledForest {
 
  private:
   ShingledForest(RandomCutForest forest, std::size_t input_dimension, std::size_t shingle_size);
-  [[nodiscard]] const double* window() const noexcept;
 
   RandomCutForest forest_;
   std::size_t input_dimension_;
   std::size_t shingle_size_;
-  // Mirrored ring: input i is stored at slots (i mod s) and (i mod s) + s, so the s
-  // inputs ending at the newest are contiguous from slot (inputs_seen mod s).
-  std::vector<double> ring_;
-  std::uint64_t inputs_seen_ = 0;
+  MirroredRing ring_;  // the last s inputs, contiguous
 };
 
 }  // namespace anomstream::forest
