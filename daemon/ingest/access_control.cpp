@@ -54,23 +54,17 @@ std::expected<Grant, std::string> parse_grant(const YAML::Node& node) {
 }  // namespace
 
 std::expected<TokenTable, std::string> TokenTable::parse(std::string_view text, std::string_view source) {
-  auto list = credential_list(text, source, "tokens");
-  if (!list) return std::unexpected(list.error());
-  const YAML::Node tokens = *list;
-  TokenTable table;
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    auto grant = parse_grant(tokens[i]);
-    if (!grant) {
-      const YAML::Mark mark = tokens[i].Mark();
-      return std::unexpected(fmt::format("{}:{}: tokens[{}]: {}", source, mark.line + 1, i, grant.error()));
-    }
-    for (const auto& other : table.grants_) {
-      if (other.digest == grant->digest) {
+  auto grants = credential_entries<Grant>(text, source, "tokens", parse_grant);
+  if (!grants) return std::unexpected(grants.error());
+  for (std::size_t i = 0; i < grants->size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if ((*grants)[j].digest == (*grants)[i].digest) {
         return std::unexpected(fmt::format("{}: tokens[{}]: the same token is listed twice", source, i));
       }
     }
-    table.grants_.push_back(std::move(*grant));
   }
+  TokenTable table;
+  table.grants_ = std::move(*grants);
   return table;
 }
 

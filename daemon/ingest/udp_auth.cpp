@@ -53,19 +53,15 @@ std::expected<UdpKey, std::string> parse_key(const YAML::Node& node) {
 }  // namespace
 
 std::expected<UdpKeyTable, std::string> UdpKeyTable::parse(std::string_view text, std::string_view source) {
-  auto list = credential_list(text, source, "keys");
-  if (!list) return std::unexpected(list.error());
-  const YAML::Node keys = *list;
+  auto keys = credential_entries<UdpKey>(text, source, "keys", parse_key);
+  if (!keys) return std::unexpected(keys.error());
   UdpKeyTable table;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto key = parse_key(keys[i]);
-    if (!key) {
-      return std::unexpected(fmt::format("{}:{}: keys[{}]: {}", source, keys[i].Mark().line + 1, i, key.error()));
+  for (std::size_t i = 0; i < keys->size(); ++i) {
+    UdpKey& key = (*keys)[i];
+    if (table.find(key.id) != nullptr) {
+      return std::unexpected(fmt::format("{}: keys[{}]: id \"{}\" is listed twice", source, i, key.id));
     }
-    if (table.find(key->id) != nullptr) {
-      return std::unexpected(fmt::format("{}: keys[{}]: id \"{}\" is listed twice", source, i, key->id));
-    }
-    table.keys_.push_back(std::move(*key));
+    table.keys_.push_back(std::move(key));
   }
   return table;
 }

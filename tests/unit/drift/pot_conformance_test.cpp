@@ -1,13 +1,14 @@
 // Conformance of PotDetector with the three SPOT/DSPOT references under
 // ../shared/golden/spot (see its README), one test per set, cases and parameters from
 // each set's expected.csv:
-//  - libspot/: libspot 2 (C) SPOT; statuses exactly, and since this build calls the
-//    system log/exp, thresholds, gamma and sigma against expected_libm/ to 1e-13
-//    relative;
-//  - libspot_dspot/: libspot 1.3.1 (C++) DSPOT; events, thresholds, drift and upper_t
-//    exactly;
-//  - spot_paper/: the authors' Python SPOT/DSPOT; alarms exactly where the point is more
-//    than 1% from the threshold, thresholds to 1% (the spread of that code's optimiser).
+//  - ../shared/golden/spot/libspot/: libspot 2 (C) SPOT; statuses exactly, and since
+//    this build calls the system log/exp, thresholds, gamma and sigma against
+//    expected_libm/ to 1e-13 relative;
+//  - ../shared/golden/spot/libspot_dspot/: libspot 1.3.1 (C++) DSPOT; events,
+//    thresholds, drift and upper_t exactly;
+//  - ../shared/golden/spot/spot_paper/: the authors' Python SPOT/DSPOT; alarms exactly
+//    where the point is more than 1% from the threshold, thresholds to 1% (the spread of
+//    that code's optimiser).
 
 #include <doctest/doctest.h>
 
