@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
+#include <numeric>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -140,6 +142,40 @@ TEST_CASE("a window identical to a centroid scores 0") {
   CHECK(planted->score() == 0.0);
   CHECK(planted->nearest() == 2);
   CHECK(planted->attribution()->total() == 0.0);
+}
+
+TEST_CASE("expected_newest maps the nearest centroid's newest row back to the window's scale") {
+  SubsequenceKMeansConfig config{.dimension = 2, .window = 10, .clusters = 4, .warmup = 100};
+  auto detector = make(config);
+  std::array<double, 2> out{};
+  CHECK(detector.expected_newest(out).error().code == ErrorCode::not_ready);
+  Xoshiro256 rng(5);
+  std::vector<double> last;
+  for (std::size_t t = 0; t < 200; ++t) {
+    last = periodic_row(t, 2, 17.0, 0.2, rng);
+    REQUIRE(detector.process(last));
+  }
+  // A centroid equal to the current window gives back the newest row itself.
+  auto snapshot = detector.snapshot();
+  const auto window = detector.normalized_window();
+  std::copy(window.begin(), window.end(), snapshot.centroids.begin() + 1 * 20);
+  auto planted = SubsequenceKMeans::restore(snapshot);
+  REQUIRE(planted);
+  REQUIRE(planted->nearest() == 1);
+  REQUIRE(planted->expected_newest(out));
+  CHECK(out[0] == doctest::Approx(last[0]).epsilon(1e-12));
+  CHECK(out[1] == doctest::Approx(last[1]).epsilon(1e-12));
+  // Centroids of zeros (a flat shape) expect the window's mean in every channel.
+  const double mean = std::accumulate(snapshot.recent.begin(), snapshot.recent.end(), 0.0) /
+                      static_cast<double>(snapshot.recent.size());
+  std::fill(snapshot.centroids.begin(), snapshot.centroids.end(), 0.0);
+  auto zero = SubsequenceKMeans::restore(snapshot);
+  REQUIRE(zero);
+  REQUIRE(zero->expected_newest(out));
+  CHECK(out[0] == doctest::Approx(mean).epsilon(1e-12));
+  CHECK(out[1] == doctest::Approx(mean).epsilon(1e-12));
+  std::array<double, 3> wrong{};
+  CHECK(zero->expected_newest(wrong).error().code == ErrorCode::dimension_mismatch);
 }
 
 TEST_CASE("normalisation is one mean and one deviation over the whole window, and invariant "

@@ -138,8 +138,21 @@ Status SubsequenceKMeans::push(std::span<const double> row) noexcept {
     return ok;
   }
   ring_.push(row);
-  if (ring_.is_full()) normalize();
+  if (ring_.is_full()) {
+    normalize();
+    find_nearest();
+  }
   return {};
+}
+
+void SubsequenceKMeans::find_nearest() noexcept {
+  nearest_ = 0;
+  nearest_squared_ = 0.0;
+  if (!is_full() || !is_ready()) return;
+  const auto near = detail::nearest_centroid(normalized_.data(), centroids_.data(), config_.clusters,
+                                             window_values());
+  nearest_ = near.index;
+  nearest_squared_ = near.squared_distance;
 }
 
 void SubsequenceKMeans::normalize() noexcept {
@@ -153,10 +166,13 @@ void SubsequenceKMeans::normalize() noexcept {
     return (x[i] - mean) * (x[i] - mean);
   });
   const double sd = std::sqrt(squares / static_cast<double>(n - 1));
+  window_mean_ = mean;
+  window_scale_ = 0.0;
   if (!(sd > FLAT_RELATIVE * std::abs(mean))) {
     std::fill(normalized_.begin(), normalized_.end(), 0.0);
     return;
   }
+  window_scale_ = sd;
   const double inverse = 1.0 / sd;
   for (std::size_t i = 0; i < n; ++i) normalized_[i] = (x[i] - mean) * inverse;
 }
@@ -176,18 +192,17 @@ std::span<const std::uint64_t> SubsequenceKMeans::counts() const noexcept {
   return counts_;
 }
 
-std::size_t SubsequenceKMeans::nearest() const noexcept {
-  if (!is_full() || !is_ready()) return 0;
-  return detail::nearest_centroid(normalized_.data(), centroids_.data(), config_.clusters,
-                                  window_values())
-      .index;
-}
+std::size_t SubsequenceKMeans::nearest() const noexcept { return nearest_; }
 
-double SubsequenceKMeans::score() const noexcept {
-  if (!is_full() || !is_ready()) return 0.0;
-  return std::sqrt(detail::nearest_centroid(normalized_.data(), centroids_.data(),
-                                            config_.clusters, window_values())
-                       .squared_distance);
+double SubsequenceKMeans::score() const noexcept { return std::sqrt(nearest_squared_); }
+
+Status SubsequenceKMeans::expected_newest(std::span<double> out) const noexcept {
+  const std::size_t d = config_.dimension;
+  if (out.size() != d) return fail(ErrorCode::dimension_mismatch, "out", "must hold dimension values");
+  if (!is_full() || !is_ready()) return fail(ErrorCode::not_ready, "centroids", "needs the first fit");
+  const double* newest = centroids_.data() + nearest_ * window_values() + (config_.window - 1) * d;
+  for (std::size_t j = 0; j < d; ++j) out[j] = window_mean_ + window_scale_ * newest[j];
+  return {};
 }
 
 Result<forest::LagAttribution> SubsequenceKMeans::attribution() const {
@@ -218,7 +233,7 @@ Status SubsequenceKMeans::learn() noexcept {
                 "needs window = " + std::to_string(config_.window) + " rows (got " +
                     std::to_string(ring_.pushed()) + ")");
   }
-  learn_with(nearest());
+  learn_with(nearest_);
   return {};
 }
 
@@ -285,15 +300,8 @@ Result<double> SubsequenceKMeans::process(std::span<const double> row, bool upda
   if (auto ok = push(row); !ok) [[unlikely]] {
     return std::unexpected(ok.error());
   }
-  double window_score = 0.0;
-  std::size_t nearest_centroid = 0;
-  if (is_full() && is_ready()) {
-    const auto near = detail::nearest_centroid(normalized_.data(), centroids_.data(),
-                                               config_.clusters, window_values());
-    window_score = std::sqrt(near.squared_distance);
-    nearest_centroid = near.index;
-  }
-  if (update && is_full()) learn_with(nearest_centroid);
+  const double window_score = score();
+  if (update && is_full()) learn_with(nearest_);
   return record_score(window_score);
 }
 
@@ -385,6 +393,7 @@ Result<SubsequenceKMeans> SubsequenceKMeans::restore(const SubsequenceKMeansSnap
   } else {
     out.reservoir_.assign(snapshot.reservoir.begin(), snapshot.reservoir.end());
   }
+  out.find_nearest();
   out.rng_.set_state(snapshot.rng);
   const std::size_t slots = out.recent_scores_.size();
   for (std::size_t k = 0; k < slots; ++k) {

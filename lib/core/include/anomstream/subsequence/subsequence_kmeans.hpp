@@ -131,8 +131,14 @@ class SubsequenceKMeans {
 
   // Appends one row (d values) and normalises the window ending at it.
   [[nodiscard]] Status push(std::span<const double> row) noexcept;
-  // Distance of the current window to its nearest centroid (0 until is_ready()).
+  // Distance of the current window to its nearest centroid as push() found it, before
+  // the window is learned (0 until is_ready(); after restore(), against the restored
+  // centroids).
   [[nodiscard]] double score() const noexcept;
+  // What the nearest centroid says the newest row should be: its newest row mapped back
+  // through the current window's mean and standard deviation (the mean for a flat
+  // window). `out` holds d values. not_ready until is_ready() and the window is full.
+  [[nodiscard]] Status expected_newest(std::span<double> out) const noexcept;
   // The current window's score split by lag (0 = newest row) and feature; zeros until
   // is_ready(). Allocates its result.
   [[nodiscard]] Result<forest::LagAttribution> attribution() const;
@@ -150,7 +156,8 @@ class SubsequenceKMeans {
   [[nodiscard]] std::span<const double> centroids() const noexcept;
   // Each centroid's n of the online update once fitted, else empty.
   [[nodiscard]] std::span<const std::uint64_t> counts() const noexcept;
-  // Index of the centroid nearest to the current window (0 until is_ready()).
+  // Index of the centroid nearest to the current window as push() found it (0 until
+  // is_ready()).
   [[nodiscard]] std::size_t nearest() const noexcept;
 
   [[nodiscard]] bool is_full() const noexcept { return ring_.is_full(); }
@@ -174,6 +181,7 @@ class SubsequenceKMeans {
   [[nodiscard]] bool is_fit_point(std::uint64_t windows) const noexcept;
   [[nodiscard]] std::size_t reservoir_capacity() const noexcept;
   void normalize() noexcept;
+  void find_nearest() noexcept;
   void learn_with(std::size_t nearest_centroid) noexcept;
   void keep_in_reservoir() noexcept;
   void refit() noexcept;
@@ -190,6 +198,12 @@ class SubsequenceKMeans {
   std::uint64_t windows_learned_ = 0;
   Xoshiro256 rng_;
   std::vector<double> recent_scores_;  // lagged: ring of W/2 + 1 window scores
+  // Derived from ring_ and the centroids by push(): the current window's mean and
+  // standard deviation (0 when flat), and its nearest centroid.
+  double window_mean_ = 0.0;
+  double window_scale_ = 0.0;
+  std::size_t nearest_ = 0;
+  double nearest_squared_ = 0.0;
 };
 
 }  // namespace anomstream::subsequence
