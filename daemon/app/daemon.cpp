@@ -48,6 +48,14 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
   s.severity_thresholds = c.pipeline.severity_thresholds;
   s.top_features = static_cast<std::size_t>(c.pipeline.top_features);
   s.max_dimension = static_cast<std::size_t>(c.max_dimension);
+  s.detector = parse_detector_kind(c.pipeline.detector).value_or(DetectorKind::forest);
+  s.forest_streams = c.pipeline.streams.forest;
+  s.kmeans_streams = c.pipeline.streams.kmeans;
+  s.kmeans = {.window = static_cast<std::size_t>(c.pipeline.kmeans.window),
+              .clusters = static_cast<std::size_t>(c.pipeline.kmeans.clusters),
+              .warmup = static_cast<std::size_t>(c.pipeline.kmeans.warmup),
+              .reservoir = static_cast<std::size_t>(c.pipeline.kmeans.reservoir),
+              .max_count = static_cast<std::size_t>(c.pipeline.kmeans.max_count)};
   return s;
 }
 

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+
+#include "anomstream/subsequence/subsequence_kmeans.hpp"
 
 namespace anomstream::daemon {
 namespace {
@@ -43,9 +46,67 @@ std::expected<YAML::Node, ConfigErrors> parse_and_validate(std::string_view text
   return doc;
 }
 
+// Where the user's document set a key (line and column 1-based; 0 when the value came
+// from the defaults). The merged document's nodes are copies without positions.
+std::pair<int, int> user_position(const YAML::Node& user, std::initializer_list<const char*> keys, int index = -1) {
+  // Const lookups (a missing key yields an undefined node, never inserts one); reset()
+  // rebinds without assigning through to the node that was there.
+  YAML::Node node;
+  node.reset(user);
+  for (const char* key : keys) {
+    const YAML::Node& parent = node;
+    if (!parent.IsMap() || !parent[key]) return {0, 0};
+    node.reset(parent[key]);
+  }
+  if (index >= 0) {
+    const YAML::Node& parent = node;
+    if (!parent.IsSequence() || static_cast<std::size_t>(index) >= parent.size()) return {0, 0};
+    node.reset(parent[static_cast<std::size_t>(index)]);
+  }
+  const YAML::Mark mark = node.Mark();
+  return mark.is_null() ? std::pair{0, 0} : std::pair{mark.line + 1, mark.column + 1};
+}
+
+// A stream pattern named in two of pipeline.streams' lists; the warm-up and reservoir of
+// kmeans hold at least its clusters; with a fixed dimension, a kmeans window fits.
+void check_detectors(const YAML::Node& user, const DaemonConfig& config, std::vector<ConfigProblem>& problems) {
+  const auto& p = config.pipeline;
+  const std::pair<const char*, const std::vector<std::string>*> lists[] = {
+      {"forest", &p.streams.forest}, {"kmeans", &p.streams.kmeans}};
+  for (std::size_t a = 0; a < std::size(lists); ++a) {
+    for (std::size_t i = 0; i < lists[a].second->size(); ++i) {
+      const std::string& pattern = (*lists[a].second)[i];
+      for (std::size_t b = 0; b <= a; ++b) {
+        const auto& other = *lists[b].second;
+        const auto end = b == a ? other.begin() + static_cast<std::ptrdiff_t>(i) : other.end();
+        if (std::find(other.begin(), end, pattern) == end) continue;
+        const auto [line, column] = user_position(user, {"pipeline", "streams", lists[a].first}, static_cast<int>(i));
+        problems.push_back(ConfigProblem{fmt::format("pipeline.streams.{}[{}]", lists[a].first, i), line, column,
+                                         "each stream pattern in one list, once",
+                                         fmt::format("\"{}\" also in pipeline.streams.{}", pattern, lists[b].first)});
+      }
+    }
+  }
+  for (const auto& [key, value] : {std::pair{"warmup", p.kmeans.warmup}, std::pair{"reservoir", p.kmeans.reservoir}}) {
+    if (value >= p.kmeans.clusters) continue;
+    const auto [line, column] = user_position(user, {"pipeline", "kmeans", key});
+    problems.push_back(ConfigProblem{fmt::format("pipeline.kmeans.{}", key), line, column,
+                                     fmt::format("at least pipeline.kmeans.clusters ({})", p.kmeans.clusters),
+                                     std::to_string(value)});
+  }
+  if (p.dimension > 0 &&
+      static_cast<std::size_t>(p.dimension * p.kmeans.window) > subsequence::SubsequenceKMeans::MAX_WINDOW_VALUES) {
+    const auto [line, column] = user_position(user, {"pipeline", "kmeans", "window"});
+    problems.push_back(ConfigProblem{"pipeline.kmeans.window", line, column,
+                                     fmt::format("pipeline.dimension * window <= {}", subsequence::SubsequenceKMeans::MAX_WINDOW_VALUES),
+                                     fmt::format("{} * {}", p.dimension, p.kmeans.window)});
+  }
+}
+
 // Rules that span more than one value, checked on the typed config (values read as
 // validate() read them) with the merged document for the place to report.
-void check_semantics(const YAML::Node& merged, const DaemonConfig& config, std::vector<ConfigProblem>& problems) {
+void check_semantics(const YAML::Node& merged, const YAML::Node& user, const DaemonConfig& config,
+                     std::vector<ConfigProblem>& problems) {
   const YAML::Node bands = merged["pipeline"]["severity_thresholds"];
   const auto& values = config.pipeline.severity_thresholds;
   bool ok = values.size() == 4;
@@ -58,6 +119,7 @@ void check_semantics(const YAML::Node& merged, const DaemonConfig& config, std::
                                      "4 strictly increasing grades in (0, 1] (low, medium, high, critical)",
                                      YAML::Dump(bands)});
   }
+  check_detectors(user, config, problems);
 }
 
 }  // namespace
@@ -92,7 +154,7 @@ std::expected<LoadedConfig, ConfigErrors> load_config_document(std::string_view 
   LoadedConfig loaded;
   assign(merged, config_schema(), loaded.config);
   ConfigErrors errors{std::string(source), {}};
-  check_semantics(merged, loaded.config, errors.problems);
+  check_semantics(merged, *user, loaded.config, errors.problems);
   if (!errors.problems.empty()) {
     return std::unexpected(errors);
   }

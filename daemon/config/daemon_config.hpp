@@ -63,6 +63,19 @@ struct DaemonConfig {
     double min_score = 0;
     std::vector<double> severity_thresholds;
     std::int64_t top_features = 0;
+    std::string detector;  // "forest", "kmeans" or "left_mp": the default of every stream
+    struct Streams {      // streams that use another detector than the default
+      std::vector<std::string> forest;
+      std::vector<std::string> kmeans;
+      std::vector<std::string> left_mp;
+    } streams;
+    struct KMeans {
+      std::int64_t window = 0;
+      std::int64_t clusters = 0;
+      std::int64_t warmup = 0;
+      std::int64_t reservoir = 0;
+      std::int64_t max_count = 0;
+    } kmeans;
   } pipeline;
   double max_abs_value = 0;
   std::int64_t max_tenants = 0;

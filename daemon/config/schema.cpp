@@ -43,6 +43,10 @@ T convert(const YAML::Node& node) {
     double v = 0;
     parse_number(node.Scalar(), v);
     return v;
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    std::vector<std::string> out(node.size());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = node[i].Scalar();
+    return out;
   } else if constexpr (std::is_same_v<T, std::vector<double>>) {
     std::vector<double> out(node.size());
     for (std::size_t i = 0; i < out.size(); ++i) parse_number(node[i].Scalar(), out[i]);
@@ -96,6 +100,11 @@ template <class Get>
 Field number_list(std::string name, double min, double max, std::string help, Get get,
                   Reload r = restart) {
   return leaf(std::move(name), FieldKind::number_list, min, max, {}, std::move(help), get, r);
+}
+// A list of stream names, each exact or a prefix ending in '*'.
+template <class Get>
+Field stream_list(std::string name, std::string help, Get get, Reload r = restart) {
+  return leaf(std::move(name), FieldKind::stream_list, 0, 0, {}, std::move(help), get, r);
 }
 template <class Get>
 Field endpoint(std::string name, std::string help, Get get, Reload r = restart) {
@@ -204,6 +213,26 @@ Field build_schema() {
                       at<&C::pipeline, &C::Pipeline::severity_thresholds>, live),
           integer("top_features", 1, 64, "attributed features reported per alert",
                   at<&C::pipeline, &C::Pipeline::top_features>, live),
+          choice("detector", {"forest", "kmeans"},
+                 "the detector of every stream that pipeline.streams does not name",
+                 at<&C::pipeline, &C::Pipeline::detector>),
+          map("streams", {
+              stream_list("forest", "streams scored by the forest whatever pipeline.detector says",
+                          at<&C::pipeline, &C::Pipeline::streams, &C::Pipeline::Streams::forest>),
+              stream_list("kmeans", "streams scored by subsequence k-means",
+                          at<&C::pipeline, &C::Pipeline::streams, &C::Pipeline::Streams::kmeans>),
+          }),
+          map("kmeans", {
+              integer("window", 2, 4096, "rows per window (with the stream's dimension d: d * window <= 65536)",
+                      at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::window>),
+              integer("clusters", 1, 256, "centroids k", at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::clusters>),
+              integer("warmup", 1, 1e9, "windows the first fits learn from (at least clusters)",
+                      at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::warmup>),
+              integer("reservoir", 1, 1 << 20, "warm-up windows kept for the fits (at least clusters)",
+                      at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::reservoir>),
+              integer("max_count", 1, 1e9, "a centroid's memory in windows after warm-up",
+                      at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::max_count>),
+          }),
       }),
       map("tenants", {
           integer("max_tenants", 1, 1000000, "tenant states kept in memory (LRU eviction beyond)",
@@ -326,6 +355,12 @@ bool valid_endpoint(const std::string& text) {
   return host.find(':') == std::string::npos;
 }
 
+bool valid_stream_pattern(const std::string& text) {
+  const auto star = text.find('*');
+  return !text.empty() && text.size() <= MAX_STREAM_PATTERN_BYTES &&
+         (star == std::string::npos || star + 1 == text.size());
+}
+
 void collect_paths(const Field& field, const std::string& prefix, std::vector<std::string>& out) {
   for (const auto& child : field.children) {
     const std::string path = join_path(prefix, child.name);
@@ -374,6 +409,9 @@ std::string describe_expected(const Field& field) {
     case FieldKind::endpoint: return "host:port with port in [0, 65535] (IPv6 as [addr]:port)";
     case FieldKind::number_list:
       return fmt::format("a list of numbers in [{}, {}]", format_bound(field.min), format_bound(field.max));
+    case FieldKind::stream_list:
+      return fmt::format("a list of stream names of 1 to {} bytes, each exact or a prefix ending in *",
+                         MAX_STREAM_PATTERN_BYTES);
   }
   return "?";
 }
@@ -424,6 +462,18 @@ void validate(const YAML::Node& node, const Field& schema, const std::string& pa
     return;
   }
 
+  if (schema.kind == FieldKind::stream_list) {
+    if (!node.IsSequence()) {
+      problem(node, path, describe_expected(schema), scalar_text(node), problems);
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      const bool ok = item.IsScalar() && valid_stream_pattern(item.Scalar());
+      if (!ok) problem(item, fmt::format("{}[{}]", path, i), describe_expected(schema), scalar_text(item), problems);
+    }
+    return;
+  }
   if (schema.kind == FieldKind::number_list) {
     if (!node.IsSequence()) {
       problem(node, path, describe_expected(schema), scalar_text(node), problems);
@@ -463,7 +513,8 @@ void validate(const YAML::Node& node, const Field& schema, const std::string& pa
       break;
     case FieldKind::endpoint: ok = valid_endpoint(text); break;
     case FieldKind::map:
-    case FieldKind::number_list: break;
+    case FieldKind::number_list:
+    case FieldKind::stream_list: break;
   }
   if (!ok) {
     problem(node, path, describe_expected(schema), scalar_text(node), problems);

@@ -15,7 +15,11 @@
 
 namespace anomstream::daemon {
 
-enum class FieldKind { map, integer, number, string, boolean, choice, endpoint, number_list };
+// Longest entry of a stream list (pipeline.streams.*): a name ingest accepts
+// (MAX_NAME_BYTES, 128) or a prefix of one followed by '*'.
+inline constexpr std::size_t MAX_STREAM_PATTERN_BYTES = 129;
+
+enum class FieldKind { map, integer, number, string, boolean, choice, endpoint, number_list, stream_list };
 
 struct Field {
   std::string name;

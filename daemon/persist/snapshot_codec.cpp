@@ -260,4 +260,68 @@ Result<drift::MetaDriftDetectorSnapshot> from_proto(const pb::MetaDriftState& in
   return out;
 }
 
+void to_proto(const subsequence::SubsequenceKMeansSnapshot& in, pb::SubsequenceKMeansState& out) {
+  const auto& c = in.config;
+  out.set_dimension(c.dimension);
+  out.set_window(c.window);
+  out.set_clusters(c.clusters);
+  out.set_warmup(c.warmup);
+  out.set_reservoir(c.reservoir);
+  out.set_max_count(c.max_count);
+  out.set_max_iterations(c.max_iterations);
+  out.set_alignment(c.alignment == subsequence::ScoreAlignment::lagged ? pb::SCORE_ALIGNMENT_LAGGED
+                                                                       : pb::SCORE_ALIGNMENT_NEWEST);
+  out.set_seed(c.seed);
+  out.set_rows_seen(in.rows_seen);
+  out.set_windows_learned(in.windows_learned);
+  copy_to(in.recent, out.mutable_recent());
+  copy_to(in.centroids, out.mutable_centroids());
+  copy_to(in.counts, out.mutable_counts());
+  copy_to(in.reservoir, out.mutable_reservoir_windows());
+  copy_to(in.rng, out.mutable_rng());
+  copy_to(in.recent_scores, out.mutable_recent_scores());
+}
+
+Result<subsequence::SubsequenceKMeansSnapshot> from_proto(const pb::SubsequenceKMeansState& in) {
+  subsequence::SubsequenceKMeansSnapshot out;
+  auto& c = out.config;
+  const std::pair<std::uint64_t, std::size_t*> sizes[] = {
+      {in.dimension(), &c.dimension}, {in.window(), &c.window},       {in.clusters(), &c.clusters},
+      {in.warmup(), &c.warmup},       {in.reservoir(), &c.reservoir}, {in.max_count(), &c.max_count},
+      {in.max_iterations(), &c.max_iterations}};
+  for (const auto& [wire, member] : sizes) {
+    auto value = size_field(wire, "kmeans.config");
+    if (!value) return std::unexpected(value.error());
+    *member = *value;
+  }
+  switch (in.alignment()) {
+    case pb::SCORE_ALIGNMENT_NEWEST: c.alignment = subsequence::ScoreAlignment::newest; break;
+    case pb::SCORE_ALIGNMENT_LAGGED: c.alignment = subsequence::ScoreAlignment::lagged; break;
+    default: return corrupt("kmeans.alignment", "newest or lagged");
+  }
+  c.seed = in.seed();
+  out.rows_seen = in.rows_seen();
+  out.windows_learned = in.windows_learned();
+  out.recent = copy_from<double>(in.recent());
+  out.centroids = copy_from<double>(in.centroids());
+  out.counts = copy_from<std::uint64_t>(in.counts());
+  out.reservoir = copy_from<float>(in.reservoir_windows());
+  if (in.rng_size() != static_cast<int>(out.rng.size())) return corrupt("kmeans.rng", "must hold 4 words");
+  std::copy(in.rng().begin(), in.rng().end(), out.rng.begin());
+  out.recent_scores = copy_from<double>(in.recent_scores());
+  return out;
+}
+
+void to_proto(const ScoreGateSnapshot& in, pb::ScoreGateState& out) {
+  to_proto(in.threshold, *out.mutable_threshold());
+  to_proto(in.severity, *out.mutable_severity());
+  to_proto(in.meta_drift, *out.mutable_meta_drift());
+}
+
+Result<ScoreGateSnapshot> from_proto(const pb::ScoreGateState& in) {
+  auto drift = from_proto(in.meta_drift());
+  if (!drift) return std::unexpected(drift.error());
+  return ScoreGateSnapshot{from_proto(in.threshold()), from_proto(in.severity()), std::move(*drift)};
+}
+
 }  // namespace anomstream::daemon

@@ -14,6 +14,7 @@
 #include "anomstream/state/v1/state.pb.h"
 #include "anomstream/stats/normalizer.hpp"
 #include "anomstream/stats/severity_bands.hpp"
+#include "anomstream/subsequence/subsequence_kmeans.hpp"
 
 namespace anomstream::daemon {
 
@@ -39,5 +40,18 @@ Result<drift::PerFeatureCusumSnapshot> from_proto(const pb::CusumState& in);
 
 void to_proto(const drift::MetaDriftDetectorSnapshot& in, pb::MetaDriftState& out);
 Result<drift::MetaDriftDetectorSnapshot> from_proto(const pb::MetaDriftState& in);
+
+void to_proto(const subsequence::SubsequenceKMeansSnapshot& in, pb::SubsequenceKMeansState& out);
+Result<subsequence::SubsequenceKMeansSnapshot> from_proto(const pb::SubsequenceKMeansState& in);
+
+// The state a subsequence pipeline keeps beside its detector: the adaptive threshold
+// over its scores, the severity bands and the meta-drift detector.
+struct ScoreGateSnapshot {
+  forest::AdaptiveThresholdSnapshot threshold;
+  stats::SeverityBandsSnapshot severity;
+  drift::MetaDriftDetectorSnapshot meta_drift;
+};
+void to_proto(const ScoreGateSnapshot& in, pb::ScoreGateState& out);
+Result<ScoreGateSnapshot> from_proto(const pb::ScoreGateState& in);
 
 }  // namespace anomstream::daemon

@@ -1,16 +1,18 @@
 #pragma once
-// One stream's detector pipeline, owned by one worker thread:
-//   Normalizer -> ThresholdedForest -> SeverityBands -> MetaDriftDetector
+// One stream's detector pipeline, owned by one worker thread. By the stream's detector:
+//   forest:  Normalizer -> ThresholdedForest -> SeverityBands -> MetaDriftDetector
+//   kmeans:  SubsequenceKMeans -> AdaptiveThreshold -> SeverityBands -> MetaDriftDetector
 // process() scores every observation (score, then update if the sampler allowed it) and
-// returns an alert when the forest's adaptive threshold flags it, carrying the forest's
-// attribution (top features with their share and direction) and the severity band of
-// its anomaly grade. The meta-drift detector watches the score stream for regime changes,
-// which the outcome reports (the worker logs them, rate-limited).
+// returns an alert when the adaptive threshold flags it, carrying the detector's
+// attribution (top features with their share, direction and expected value) and the
+// severity band of its anomaly grade. The meta-drift detector watches the score stream
+// for regime changes, which the outcome reports (the worker logs them, rate-limited).
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "anomstream/core/error.hpp"
@@ -21,7 +23,33 @@
 
 namespace anomstream::daemon {
 
+// Which detector scores a stream (pipeline.detector, pipeline.streams.*).
+enum class DetectorKind : std::uint8_t { forest, kmeans };
+
+// "forest", "kmeans".
+std::string_view to_string(DetectorKind kind) noexcept;
+// The kind a name stands for; nullopt for an unknown name.
+std::optional<DetectorKind> parse_detector_kind(std::string_view name) noexcept;
+
+// SubsequenceKMeans's parameters (pipeline.kmeans); its alignment is `newest` in the
+// daemon (an alert belongs to the observation that completed the window) and its seed
+// the stream's, as the forest's.
+struct KMeansSettings {
+  std::size_t window = 40;
+  std::size_t clusters = 10;
+  std::size_t warmup = 2048;
+  std::size_t reservoir = 2048;
+  std::size_t max_count = 1000;
+};
+
 struct PipelineSettings {
+  DetectorKind detector = DetectorKind::forest;
+  // Streams whose detector is not `detector`, by kind: exact names, or prefixes ending
+  // in '*'. The longest matching entry decides (configuration validation keeps an entry
+  // in one list only).
+  std::vector<std::string> forest_streams;
+  std::vector<std::string> kmeans_streams;
+  KMeansSettings kmeans;
   std::string normalizer = "z_score";
   std::size_t num_trees = 100;
   std::size_t sample_size = 256;
@@ -48,8 +76,11 @@ struct PipelineOutcome {
   std::optional<RegimeChange> regime_change;  // for the worker to log, rate-limited
 };
 
-// SHA-256 over the settings that change what a pipeline's state means (normalizer,
-// forest size, seed, decay, warm-up); a state written under other values is not
+// The detector of `stream` under `settings`.
+DetectorKind detector_for(const PipelineSettings& settings, std::string_view stream) noexcept;
+
+// SHA-256 over the settings that change what a pipeline's state means (detector choice,
+// normalizer, forest size, seed, decay, warm-up, the kmeans parameters); a state written under other values is not
 // restored. Settings a reload may change (threshold, severity, attribution) are not
 // part of it: they are applied over a restored state.
 Fingerprint model_fingerprint(const PipelineSettings& settings);
@@ -61,8 +92,10 @@ class StreamPipeline {
                                                         const std::string& stream, std::size_t dimension);
   // A pipeline from its state; the current settings' live parts (threshold, severity,
   // attribution) apply over it. corrupt_snapshot (naming the field) when the state
-  // breaks an invariant of any of its detectors, or describes a forest other than the
-  // configured one (num_trees, sample_size) or a stream wider than max_dimension:
+  // breaks an invariant of any of its detectors, holds another detector than the
+  // stream's, or describes a model other than the configured one (the forest's
+  // num_trees and sample_size, every kmeans parameter) or a stream wider than
+  // max_dimension:
   // checked before anything is built, so a state file cannot make restore allocate more
   // than the configuration allows.
   static Result<std::unique_ptr<StreamPipeline>> restore(const PipelineSettings& settings,

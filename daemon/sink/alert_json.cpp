@@ -28,6 +28,8 @@ std::string alert_to_json(const v1::Alert& a) {
   append_json_string(out, a.tenant());
   out += ",\"stream\":";
   append_json_string(out, a.stream());
+  out += ",\"detector\":";
+  append_json_string(out, a.detector());
   out += fmt::format(",\"timestamp_ns\":{},\"received_ns\":{},\"score\":{},\"grade\":{},"
                      "\"severity\":\"{}\",\"threshold\":{},\"cluster_id\":{},\"top_features\":[",
                      a.timestamp_ns(), a.received_ns(), number(a.score()), number(a.grade()),

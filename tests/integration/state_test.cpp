@@ -109,28 +109,47 @@ std::uint64_t stop_field(const std::string& output, const std::string& name) {
 }  // namespace
 
 TEST_CASE("N observations, SIGTERM, restart, M more: exactly the alerts of one uninterrupted run" * doctest::test_suite("concurrency")) {
+  // Every stream on the forest; or kmeans by default with host-1 on the forest, so one
+  // tenant file holds both kinds of state.
+  std::string detectors;
+  SUBCASE("forest") {}
+  SUBCASE("kmeans and forest") {
+    detectors = "pipeline:\n  detector: kmeans\n  streams:\n    forest: [host-1]\n"
+                "  kmeans:\n    warmup: 300\n    reservoir: 300\n";
+  }
   SharedDir shared("roundtrip");
   constexpr std::size_t N = 2400;
   constexpr std::size_t M = 2400;
   {
-    DaemonUnderTest first(state_yaml(shared.path / "state", shared.path / "restarted.jsonl"), "first");
+    DaemonUnderTest first(state_yaml(shared.path / "state", shared.path / "restarted.jsonl") + detectors, "first");
     send(first, traffic(), 0, N);
     CHECK(first.stop().exit_code == 0);
   }
   {
-    DaemonUnderTest second(state_yaml(shared.path / "state", shared.path / "restarted.jsonl"), "second");
+    DaemonUnderTest second(state_yaml(shared.path / "state", shared.path / "restarted.jsonl") + detectors, "second");
     send(second, traffic(), N, N + M);
     CHECK(second.metric("anomstream_state_restored_total") == 2);  // both tenants came back warm
     CHECK(second.stop().exit_code == 0);
   }
   {
-    DaemonUnderTest whole(state_yaml(shared.path / "whole-state", shared.path / "whole.jsonl"), "whole");
+    DaemonUnderTest whole(state_yaml(shared.path / "whole-state", shared.path / "whole.jsonl") + detectors, "whole");
     send(whole, traffic(), 0, N + M);
     CHECK(whole.stop().exit_code == 0);
   }
   const auto restarted = alerts_in(shared.path / "restarted.jsonl");
   const auto whole = alerts_in(shared.path / "whole.jsonl");
   CHECK(whole.size() >= 20);
+  if (!detectors.empty()) {
+    // Both detectors raised alerts, each on its own streams.
+    std::ifstream in(shared.path / "whole.jsonl");
+    std::set<std::string> seen;
+    for (std::string line; std::getline(in, line);) {
+      const bool forest_stream = line.find("\"stream\":\"host-1\"") != std::string::npos;
+      CHECK(line.find(forest_stream ? "\"detector\":\"forest\"" : "\"detector\":\"kmeans\"") != std::string::npos);
+      seen.insert(forest_stream ? "forest" : "kmeans");
+    }
+    CHECK(seen.size() == 2);
+  }
   CHECK(restarted == whole);  // scores compared exactly, not to 1e-9
   // Alerts of the second half exist, so the restored models were exercised.
   CHECK(std::count_if(whole.begin(), whole.end(), [&](const AlertKey& a) {

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -123,4 +124,35 @@ TEST_CASE("a reload sees which keys changed, and keeps the running value of rest
   CHECK(after->config.log_level == "debug");
   const auto left = anomstream::daemon::changed_keys(before->document, after->document);
   CHECK(left.size() == 2);
+}
+
+TEST_CASE("stream lists and kmeans parameters are checked across keys, naming the entry") {
+  auto twice = load_config("pipeline:\n  streams:\n    forest: [\"dns/*\"]\n    kmeans: [flows, \"dns/*\"]\n", "t.yaml");
+  REQUIRE_FALSE(twice);
+  REQUIRE(twice.error().problems.size() == 1);
+  CHECK(twice.error().problems[0].path == "pipeline.streams.kmeans[1]");
+  CHECK(twice.error().problems[0].line == 4);
+  CHECK(twice.error().problems[0].found == "\"dns/*\" also in pipeline.streams.forest");
+  auto repeated = load_config("pipeline:\n  streams:\n    kmeans: [a, b, a]\n", "t.yaml");
+  REQUIRE_FALSE(repeated);
+  CHECK(repeated.error().problems[0].path == "pipeline.streams.kmeans[2]");
+  auto star = load_config("pipeline:\n  streams:\n    kmeans: [\"a*b\", \"\"]\n", "t.yaml");
+  REQUIRE_FALSE(star);
+  REQUIRE(star.error().problems.size() == 2);
+  CHECK(star.error().problems[0].path == "pipeline.streams.kmeans[0]");
+  CHECK(star.error().problems[1].path == "pipeline.streams.kmeans[1]");
+  auto small = load_config("pipeline:\n  kmeans:\n    clusters: 20\n    warmup: 19\n", "t.yaml");
+  REQUIRE_FALSE(small);
+  REQUIRE(small.error().problems.size() == 1);
+  CHECK(small.error().problems[0].path == "pipeline.kmeans.warmup");
+  CHECK(small.error().problems[0].expected == "at least pipeline.kmeans.clusters (20)");
+  auto wide = load_config("pipeline:\n  dimension: 2000\n  kmeans:\n    window: 40\n", "t.yaml");
+  REQUIRE_FALSE(wide);
+  CHECK(wide.error().problems[0].path == "pipeline.kmeans.window");
+  CHECK_FALSE(load_config("pipeline:\n  detector: knn\n", "t.yaml"));
+  auto ok = load_config("pipeline:\n  detector: kmeans\n  streams:\n    forest: [\"dns/*\"]\n", "t.yaml");
+  REQUIRE(ok);
+  CHECK(ok->pipeline.detector == "kmeans");
+  CHECK(ok->pipeline.streams.forest == std::vector<std::string>{"dns/*"});
+  CHECK(ok->pipeline.kmeans.window == 40);
 }

@@ -11,9 +11,12 @@
 #include "anomstream/core/random.hpp"
 #include "anomstream/forest/tenant_forest_pool.hpp"
 #include "pipeline/stream_pipeline.hpp"
+#include "pipeline_test_support.hpp"
 
 using namespace anomstream;
 using namespace anomstream::daemon;
+using anomstream::daemon::test::same_continuation;
+using anomstream::daemon::test::state_of;
 
 namespace {
 
@@ -46,14 +49,6 @@ std::unique_ptr<StreamPipeline> make() {
   return std::move(*p);
 }
 
-state::v1::StreamState state_of(const StreamPipeline& p) {
-  state::v1::StreamState out;
-  p.snapshot("s", out);
-  state::v1::StreamState parsed;
-  REQUIRE(parsed.ParseFromString(out.SerializeAsString()));
-  return parsed;
-}
-
 }  // namespace
 
 TEST_CASE("a restored pipeline scores and alerts exactly like the one it was saved from") {
@@ -67,20 +62,7 @@ TEST_CASE("a restored pipeline scores and alerts exactly like the one it was sav
   auto restored = StreamPipeline::restore(settings(), state);
   REQUIRE(restored);
   CHECK((*restored)->position() == 800);
-  int alerts = 0;
-  for (; t < 1600; ++t) {
-    const auto w = item(rng, t);
-    auto a = original->process(w);
-    auto b = (*restored)->process(w);
-    REQUIRE(a);
-    REQUIRE(b);
-    CHECK(a->score == b->score);
-    REQUIRE(a->alert.has_value() == b->alert.has_value());
-    if (a->alert) {
-      ++alerts;
-      CHECK(a->alert->SerializeAsString() == b->alert->SerializeAsString());
-    }
-  }
+  const int alerts = same_continuation(*original, **restored, t, 1600, [&](std::int64_t at) { return item(rng, at); });
   CHECK(alerts >= 5);  // the comparison covered alerts
   CHECK(state_of(*original).SerializeAsString() == state_of(**restored).SerializeAsString());
 }
