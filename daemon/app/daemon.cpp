@@ -51,7 +51,8 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
   s.detector = parse_detector_kind(c.pipeline.detector).value_or(DetectorKind::forest);
   s.forest_streams = c.pipeline.streams.forest;
   s.kmeans_streams = c.pipeline.streams.kmeans;
-  s.kmeans = {.window = static_cast<std::size_t>(c.pipeline.kmeans.window),
+  s.kmeans = {.normalizer = c.pipeline.kmeans.normalizer,
+              .window = static_cast<std::size_t>(c.pipeline.kmeans.window),
               .clusters = static_cast<std::size_t>(c.pipeline.kmeans.clusters),
               .warmup = static_cast<std::size_t>(c.pipeline.kmeans.warmup),
               .reservoir = static_cast<std::size_t>(c.pipeline.kmeans.reservoir),

@@ -70,6 +70,7 @@ struct DaemonConfig {
       std::vector<std::string> left_mp;
     } streams;
     struct KMeans {
+      std::string normalizer;
       std::int64_t window = 0;
       std::int64_t clusters = 0;
       std::int64_t warmup = 0;

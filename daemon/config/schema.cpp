@@ -223,6 +223,8 @@ Field build_schema() {
                           at<&C::pipeline, &C::Pipeline::streams, &C::Pipeline::Streams::kmeans>),
           }),
           map("kmeans", {
+              choice("normalizer", {"none", "z_score", "min_max"}, "per-feature scaling before the windows",
+                     at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::normalizer>),
               integer("window", 2, 4096, "rows per window (with the stream's dimension d: d * window <= 65536)",
                       at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::window>),
               integer("clusters", 1, 256, "centroids k", at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::clusters>),

@@ -153,6 +153,12 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                       .Help("Failed writes to the JSON-lines alert sink or the audit log")
                       .Register(*registry_)
                       .Add({});
+  alert_echoes_ = &prometheus::BuildCounter()
+                      .Name("anomstream_pipeline_alert_echoes_total")
+                      .Help("Observations above a window detector's threshold only because its window still holds "
+                            "a row an earlier alert of the stream reported (no new alert raised)")
+                      .Register(*registry_)
+                      .Add({});
   values_clipped_ = &prometheus::BuildCounter()
                         .Name("anomstream_pipeline_values_clipped_total")
                         .Help("Feature values that entered a stream's normaliser statistics clipped "

@@ -84,6 +84,7 @@ class DaemonMetrics {
   prometheus::Counter& pool_evictions() { return *evictions_; }
   prometheus::Counter& tenant_streams_evicted() { return *stream_evictions_; }
   prometheus::Counter& values_clipped() { return *values_clipped_; }
+  prometheus::Counter& alert_echoes() { return *alert_echoes_; }
   prometheus::Counter& audit_entries() { return *audit_entries_; }
   prometheus::Counter& audit_write_errors() { return *audit_write_errors_; }
   prometheus::Counter& watch_dropped() { return *watch_dropped_; }
@@ -112,6 +113,7 @@ class DaemonMetrics {
   prometheus::Counter* evictions_ = nullptr;
   prometheus::Counter* stream_evictions_ = nullptr;
   prometheus::Counter* values_clipped_ = nullptr;
+  prometheus::Counter* alert_echoes_ = nullptr;
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* audit_write_errors_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;

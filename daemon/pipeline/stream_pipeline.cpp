@@ -99,7 +99,7 @@ Fingerprint model_fingerprint(const PipelineSettings& s) {
   for (const auto& pattern : s.forest_streams) text += "\nstreams.forest=" + pattern;
   for (const auto& pattern : s.kmeans_streams) text += "\nstreams.kmeans=" + pattern;
   const auto& k = s.kmeans;
-  text += "\nkmeans.window=" + std::to_string(k.window) + "\nkmeans.clusters=" + std::to_string(k.clusters) +
+  text += "\nkmeans.normalizer=" + k.normalizer + "\nkmeans.window=" + std::to_string(k.window) + "\nkmeans.clusters=" + std::to_string(k.clusters) +
           "\nkmeans.warmup=" + std::to_string(k.warmup) + "\nkmeans.reservoir=" + std::to_string(k.reservoir) +
           "\nkmeans.max_count=" + std::to_string(k.max_count);
   return sha256(text);

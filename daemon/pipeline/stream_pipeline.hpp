@@ -35,6 +35,10 @@ std::optional<DetectorKind> parse_detector_kind(std::string_view name) noexcept;
 // daemon (an alert belongs to the observation that completed the window) and its seed
 // the stream's, as the forest's.
 struct KMeansSettings {
+  // Per-feature scaling before the windows (pipeline.kmeans.normalizer). `none` by
+  // default: each window is z-normalised as a whole, and scaling each feature first
+  // discards what that normalisation gains (TSB-AD's KMeansAD works on raw values).
+  std::string normalizer = "none";
   std::size_t window = 40;
   std::size_t clusters = 10;
   std::size_t warmup = 2048;
@@ -74,6 +78,9 @@ struct PipelineOutcome {
   double score = 0;
   std::optional<v1::Alert> alert;
   std::optional<RegimeChange> regime_change;  // for the worker to log, rate-limited
+  // A window detector's score crossed the threshold because of rows an earlier alert of
+  // the stream already reported: no alert, counted by the worker.
+  bool echo = false;
 };
 
 // The detector of `stream` under `settings`.

@@ -369,6 +369,8 @@ void Worker::process(WorkItem& item) {
   }
   if (outcome->alert) {
     hub_.publish(std::move(*outcome->alert));
+  } else if (outcome->echo) {
+    metrics_.alert_echoes().Increment();
   }
   scored_.fetch_add(1, std::memory_order_relaxed);
   batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);

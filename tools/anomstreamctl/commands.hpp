@@ -16,5 +16,6 @@ int run_audit(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_metrics(int argc, char** argv);
 int run_state(int argc, char** argv);
+int run_truth(int argc, char** argv);
 
 }  // namespace anomstream::tools

@@ -23,6 +23,8 @@ Commands:
   eval           stream TSB-AD CSV files through a detector and report VUS-PR and friends
   metrics        grade a precomputed score column against labels (VUS-PR, VUS-ROC, ...)
   state dump     print a tenant state file (state.dir/tenants/*.state) as JSON
+  truth          grade the daemon's alerts against the synthetic stream's injected
+                 anomalies: caught, missed and false alerts per detector
 )";
 
 }  // namespace
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   if (command == "eval") return anomstream::tools::run_eval(argc - 1, argv + 1);
   if (command == "metrics") return anomstream::tools::run_metrics(argc - 1, argv + 1);
   if (command == "state") return anomstream::tools::run_state(argc - 1, argv + 1);
+  if (command == "truth") return anomstream::tools::run_truth(argc - 1, argv + 1);
   std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
   return anomstream::tools::EXIT_FAILURE_TO_RUN;
 }
