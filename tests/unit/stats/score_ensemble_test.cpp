@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -57,6 +58,50 @@ TEST_CASE("above the threshold the tail is the exponential fit to the excesses")
     CAPTURE(s);
     const double expected = (s - 90.0) / 5.5 - std::log(10.0 / 101.0);
     CHECK(ensemble.surprise(0, s) == doctest::Approx(expected).epsilon(1e-14));
+  }
+}
+
+namespace {
+
+// The definition, from the last `history` scores as they arrived.
+double reference_surprise(const std::vector<double>& seen, std::size_t history, double fraction,
+                          double s) {
+  std::vector<double> recent(seen.end() - static_cast<std::ptrdiff_t>(std::min(history, seen.size())),
+                             seen.end());
+  std::sort(recent.begin(), recent.end());
+  const std::size_t n = recent.size();
+  const std::size_t tail = std::min<std::size_t>(n - 1, std::max<std::size_t>(1, std::size_t(fraction * double(n))));
+  const double u = recent[n - 1 - tail];
+  std::size_t above = 0, at_least = 0;
+  double excess = 0.0;
+  for (const double v : recent) {
+    if (v > u) ++above, excess += v - u;
+    if (v >= s) ++at_least;
+  }
+  if (s > u && excess > 0.0) return (s - u) / (excess / double(above)) - std::log(double(above) / double(n + 1));
+  return -std::log(double(at_least + 1) / double(n + 1));
+}
+
+}  // namespace
+
+TEST_CASE("the sorted history answers as the definition does, ties and ring wrap included") {
+  // Scores on a coarse grid so that many tie, including with the threshold.
+  auto ensemble = make({.members = 1, .history = 50, .min_history = 1, .tail_fraction = 0.2});
+  std::vector<double> seen;
+  Xoshiro256 rng(13);
+  for (int i = 0; i < 500; ++i) {
+    const double score = double(rng.below(12));
+    if (!seen.empty()) {
+      for (const double s : {-1.0, 0.0, 3.0, 7.5, 11.0, 11.5, 30.0, score}) {
+        CAPTURE(i);
+        CAPTURE(s);
+        CHECK(ensemble.surprise(0, s) ==
+              doctest::Approx(reference_surprise(seen, 50, 0.2, s)).epsilon(1e-12));
+      }
+    }
+    const double row[1] = {score};
+    REQUIRE(ensemble.process(row));
+    seen.push_back(score);
   }
 }
 
@@ -160,8 +205,9 @@ TEST_CASE("the history is bounded: scores older than `history` rows are forgotte
     if (i >= 64) CHECK(*pa == *pb);
   }
   const std::size_t bytes = a.memory_bytes();
-  CHECK(bytes >= (2 * 64 + 64 + 2) * sizeof(double));
-  CHECK(bytes < (2 * 64 + 64 + 2) * sizeof(double) + 256);
+  // Each member's scores twice (arrival order and sorted), and the surprises.
+  CHECK(bytes >= (2 * 2 * 64 + 2) * sizeof(double));
+  CHECK(bytes < (2 * 2 * 64 + 2) * sizeof(double) + 256);
 }
 
 TEST_CASE("a snapshot restores an ensemble that continues bit for bit") {

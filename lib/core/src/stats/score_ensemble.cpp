@@ -42,7 +42,7 @@ std::string_view to_string(EnsembleRule rule) noexcept {
 ScoreEnsemble::ScoreEnsemble(const ScoreEnsembleConfig& config)
     : config_(config),
       history_(config.members * config.history, 0.0),
-      scratch_(config.history, 0.0),
+      sorted_(config.members * config.history, 0.0),
       surprises_(config.members, 0.0) {}
 
 Result<ScoreEnsemble> ScoreEnsemble::create(const ScoreEnsembleConfig& config) {
@@ -54,41 +54,55 @@ std::size_t ScoreEnsemble::held() const noexcept {
   return static_cast<std::size_t>(std::min<std::uint64_t>(seen_, config_.history));
 }
 
-std::span<const double> ScoreEnsemble::history_of(std::size_t member) const noexcept {
-  // The ring's order does not matter to the calibration; the first held() slots are used.
-  return std::span<const double>(history_).subspan(member * config_.history, held());
+std::span<const double> ScoreEnsemble::sorted_of(std::size_t member) const noexcept {
+  return std::span<const double>(sorted_).subspan(member * config_.history, held());
 }
 
 double ScoreEnsemble::surprise(std::size_t member, double s) const noexcept {
   if (member >= config_.members) return 0.0;
-  const auto recent = history_of(member);
+  const auto recent = sorted_of(member);  // ascending
   const std::size_t n = recent.size();
   if (n < config_.min_history) return 0.0;
+  const double total = static_cast<double>(n + 1);
   const auto tail = std::min<std::size_t>(
       n - 1, std::max<std::size_t>(
                  1, static_cast<std::size_t>(config_.tail_fraction * static_cast<double>(n))));
-  double threshold = 0.0;
   if (tail > 0) {
-    std::copy(recent.begin(), recent.end(), scratch_.begin());
-    const auto at = scratch_.begin() + static_cast<std::ptrdiff_t>(n - 1 - tail);
-    std::nth_element(scratch_.begin(), at, scratch_.begin() + static_cast<std::ptrdiff_t>(n));
-    threshold = *at;
-  }
-  std::size_t at_least = 0, above = 0;
-  double excess = 0.0;
-  for (const double v : recent) {
-    at_least += v >= s ? 1 : 0;
-    if (tail > 0 && v > threshold) {
-      ++above;
-      excess += v - threshold;
+    const double threshold = recent[n - 1 - tail];
+    if (s > threshold) {
+      // The scores above the threshold: the last `tail` ones, less any tied with it.
+      const auto first = std::upper_bound(recent.end() - static_cast<std::ptrdiff_t>(tail),
+                                          recent.end(), threshold);
+      const auto above = static_cast<std::size_t>(recent.end() - first);
+      double excess = 0.0;
+      for (auto it = first; it != recent.end(); ++it) excess += *it - threshold;
+      if (above > 0 && excess > 0.0) {
+        const double sigma = excess / static_cast<double>(above);
+        return (s - threshold) / sigma - std::log(static_cast<double>(above) / total);
+      }
     }
   }
-  const double total = static_cast<double>(n + 1);
-  if (tail > 0 && s > threshold && above > 0 && excess > 0.0) {
-    const double sigma = excess / static_cast<double>(above);
-    return (s - threshold) / sigma - std::log(static_cast<double>(above) / total);
-  }
+  const auto at_least =
+      static_cast<std::size_t>(recent.end() - std::lower_bound(recent.begin(), recent.end(), s));
   return -std::log(static_cast<double>(at_least + 1) / total);
+}
+
+void ScoreEnsemble::learn(std::size_t member, double score) noexcept {
+  const std::size_t n = held();
+  double* ring = history_.data() + member * config_.history;
+  double* sorted = sorted_.data() + member * config_.history;
+  const auto slot = static_cast<std::size_t>(seen_ % config_.history);
+  std::size_t size = n;
+  if (n == config_.history) {
+    // Drop the score that leaves the ring from the sorted copy.
+    double* gone = std::lower_bound(sorted, sorted + size, ring[slot]);
+    std::move(gone + 1, sorted + size, gone);
+    --size;
+  }
+  double* at = std::upper_bound(sorted, sorted + size, score);
+  std::move_backward(at, sorted + size, sorted + size + 1);
+  *at = score;
+  ring[slot] = score;
 }
 
 Result<double> ScoreEnsemble::process(std::span<const double> scores) noexcept {
@@ -104,17 +118,14 @@ Result<double> ScoreEnsemble::process(std::span<const double> scores) noexcept {
     combined = config_.rule == EnsembleRule::max ? std::max(combined, surprises_[j])
                                                  : combined + surprises_[j];
   }
-  const auto slot = static_cast<std::size_t>(seen_ % config_.history);
-  for (std::size_t j = 0; j < config_.members; ++j) {
-    history_[j * config_.history + slot] = scores[j];
-  }
+  for (std::size_t j = 0; j < config_.members; ++j) learn(j, scores[j]);
   ++seen_;
   return combined;
 }
 
 std::size_t ScoreEnsemble::memory_bytes() const noexcept {
   return sizeof(ScoreEnsemble) +
-         (history_.capacity() + scratch_.capacity() + surprises_.capacity()) * sizeof(double);
+         (history_.capacity() + sorted_.capacity() + surprises_.capacity()) * sizeof(double);
 }
 
 ScoreEnsembleSnapshot ScoreEnsemble::snapshot() const {
@@ -155,6 +166,10 @@ Result<ScoreEnsemble> ScoreEnsemble::restore(const ScoreEnsembleSnapshot& snapsh
       const auto slot = static_cast<std::size_t>((snapshot.seen - n + k) % h);
       out.history_[j * h + slot] = snapshot.recent[j * n + k];
     }
+    const auto from = snapshot.recent.begin() + static_cast<std::ptrdiff_t>(j * n);
+    const auto sorted = out.sorted_.begin() + static_cast<std::ptrdiff_t>(j * h);
+    std::copy(from, from + static_cast<std::ptrdiff_t>(n), sorted);
+    std::sort(sorted, sorted + static_cast<std::ptrdiff_t>(n));
   }
   return out;
 }
