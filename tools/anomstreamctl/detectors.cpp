@@ -11,6 +11,7 @@
 #include "anomstream/forest/shingled_forest.hpp"
 #include "anomstream/forest/thresholded_forest.hpp"
 #include "anomstream/stats/per_feature_ewma.hpp"
+#include "anomstream/stats/score_ensemble.hpp"
 #include "anomstream/subsequence/subsequence_kmeans.hpp"
 #include "anomstream/timeseries/matrix_profile.hpp"
 
@@ -69,6 +70,19 @@ std::expected<void, std::string> apply_map(const std::string& path, const YAML::
       done = set_size(config.window);
     } else if (key == "k") {
       done = set_size(config.k);
+    } else if (key == "min_warmup") {
+      done = set_size(config.min_warmup);
+    } else if (key == "max_count") {
+      done = set_size(config.max_count);
+    } else if (key == "ensemble_history") {
+      done = set_size(config.ensemble_history);
+    } else if (key == "ensemble_rule") {
+      auto v = read_scalar<std::string>(path, key, value);
+      if (!v) return std::unexpected(v.error());
+      if (*v != "max" && *v != "sum") {
+        return std::unexpected(at_line(path, value) + ": ensemble_rule: \"" + *v + "\" is not one of max, sum");
+      }
+      config.ensemble_rule = *v;
     } else if (key == "alignment" || key == "train_scores") {
       auto v = read_scalar<std::string>(path, key, value);
       if (!v) return std::unexpected(v.error());
@@ -272,7 +286,8 @@ std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMD
                                               : subsequence::ScoreAlignment::newest;
   kc.seed = config.seed;
   const std::size_t prefix = std::min(n, data.train_end().value_or(n));
-  kc.warmup = std::max(kc.clusters, prefix >= kc.window ? prefix - kc.window + 1 : 0);
+  kc.warmup = std::max({kc.clusters, prefix >= kc.window ? prefix - kc.window + 1 : 0, config.min_warmup});
+  kc.max_count = config.max_count;
   auto detector = subsequence::SubsequenceKMeans::create(kc);
   if (!detector) return std::unexpected(detector.error().message());
   const std::size_t lag = detector->lag();
@@ -288,6 +303,34 @@ std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMD
   return scores;
 }
 
+// ensemble: `kmeans` (the window's shape) and `rcf` (the row's magnitude), each score
+// turned into a surprise -ln p against that detector's own recent scores and combined by
+// ScoreEnsemble, row by row in stream order (each row is calibrated against the rows
+// before it). The members run as above; with lagged kmeans the pair for a row is
+// complete W/2 rows later.
+std::expected<std::vector<double>, std::string> score_ensemble(const eval::TsbAdMDataset& data, std::size_t window,
+                                                               const DetectorConfig& config) {
+  auto shape = score_kmeans(data, config);
+  if (!shape) return shape;
+  auto magnitude = score_forest(data, window, config);
+  if (!magnitude) return magnitude;
+  stats::ScoreEnsembleConfig ec;
+  ec.members = 2;
+  ec.history = config.ensemble_history;
+  ec.min_history = std::min(ec.min_history, ec.history);
+  ec.rule = config.ensemble_rule == "sum" ? stats::EnsembleRule::sum : stats::EnsembleRule::max;
+  auto ensemble = stats::ScoreEnsemble::create(ec);
+  if (!ensemble) return std::unexpected(ensemble.error().message());
+  std::vector<double> scores(data.rows(), 0.0);
+  for (std::size_t r = 0; r < scores.size(); ++r) {
+    const double pair[2] = {(*shape)[r], (*magnitude)[r]};
+    auto s = ensemble->process(pair);
+    if (!s) return std::unexpected("row " + std::to_string(r + 1) + ": " + s.error().message());
+    scores[r] = *s;
+  }
+  return scores;
+}
+
 std::expected<std::vector<double>, std::string> score_by_name(std::string_view name,
                                                               const eval::TsbAdMDataset& data,
                                                               std::size_t window, const DetectorConfig& config) {
@@ -297,6 +340,7 @@ std::expected<std::vector<double>, std::string> score_by_name(std::string_view n
   if (name == "ewma") return score_per_feature(data, config, false);
   if (name == "cusum") return score_per_feature(data, config, true);
   if (name == "kmeans") return score_kmeans(data, config);
+  if (name == "ensemble") return score_ensemble(data, window, config);
   return std::unexpected("unknown detector \"" + std::string(name) + "\" (known: " +
                          std::string(KNOWN_DETECTORS) + ")");
 }
@@ -322,7 +366,7 @@ std::expected<DetectorConfig, std::string> load_detector_config(const std::strin
 
 bool is_known_detector(std::string_view name) {
   return name == "rcf" || name == "trcf" || name == "mp" || name == "ewma" || name == "cusum" ||
-         name == "kmeans";
+         name == "kmeans" || name == "ensemble";
 }
 
 std::expected<std::vector<double>, std::string> score_series(std::string_view name, const eval::TsbAdMDataset& data,

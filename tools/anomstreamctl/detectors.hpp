@@ -2,7 +2,7 @@
 // The detectors `anomstreamctl eval` runs over a whole TSB-AD file, each producing one
 // score per row (higher = more anomalous), and the small YAML file that configures them.
 //
-// Streaming detectors (rcf, trcf, ewma, cusum, kmeans) are prequential: every row is
+// Streaming detectors (rcf, trcf, ewma, cusum, kmeans, ensemble) are prequential: every row is
 // scored against the state learned from the rows before it, then learned, as the daemon
 // sees a stream. `mp` (Matrix Profile) is a batch detector: it sees the whole series at
 // once.
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "anomstream/eval/tsb_ad_m_dataset.hpp"
+#include "anomstream/stats/score_ensemble.hpp"
 
 namespace anomstream::tools {
 
@@ -34,10 +35,19 @@ struct DetectorConfig {
   // kmeans: rows per window and centroids. TSB-AD's KMeansAD tuning chose W = 40, k = 10.
   std::size_t window = 40;
   std::size_t k = 10;
+  // kmeans: least warm-up in windows. The warm-up is the windows of the training prefix
+  // data[:tr], or this many if the prefix has fewer.
+  std::size_t min_warmup = 0;
+  // kmeans: largest n of the online update (a centroid's memory in windows).
+  std::size_t max_count = 1000;
   // kmeans: lagged (each row gets the mean score of the windows covering it seen within
   // window / 2 rows, as TSB-AD's KMeansAD averages the windows covering a point) or
   // newest (the window ending at the row, no delay).
   std::string alignment = "lagged";
+  // ensemble: recent scores per member that calibrate it, and how the members' surprises
+  // combine (max: the most surprised member; sum: Fisher's sum of -ln p).
+  std::size_t ensemble_history = stats::ScoreEnsembleConfig{}.history;
+  std::string ensemble_rule = "max";
   // Every detector: keep the scores of the training prefix data[:tr] (keep), or set them
   // to 0 (zero).
   std::string train_scores = "keep";
@@ -51,7 +61,7 @@ struct DetectorConfig {
 
 // The detector names eval accepts.
 [[nodiscard]] bool is_known_detector(std::string_view name);
-inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum, kmeans";
+inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum, kmeans, ensemble";
 
 // Scores every row of `data` with detector `name`. `window` is the series' VUS window
 // (find_length_rank of the first channel). Errors: a detector that does not apply

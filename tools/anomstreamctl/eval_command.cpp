@@ -201,10 +201,11 @@ int run_eval(int argc, char** argv) {
       ("detector", po::value<std::string>()->default_value("rcf"),
        "comma-separated detectors: rcf (shingled random cut forest), trcf (thresholded forest grade), "
        "mp (Matrix Profile, batch, univariate), ewma (max |z|), cusum (max per-feature CUSUM), "
-       "kmeans (subsequence k-means)")
+       "kmeans (subsequence k-means), ensemble (kmeans and rcf, each calibrated to a tail probability)")
       ("config", po::value<std::string>(), "YAML with detector parameters: num_trees, sample_size, time_decay, "
                                            "shingle_size, normalizer (train|stream|none), ewma_alpha, cusum_slack, "
-                                           "window, k, alignment (newest|lagged), train_scores (keep|zero), seed")
+                                           "window, k, min_warmup, max_count, alignment (newest|lagged), "
+                                           "ensemble_history, ensemble_rule (max|sum), train_scores (keep|zero), seed")
       ("published", po::value<std::string>(), "published_vus_pr.csv: add published VUS-PR baselines side by side")
       ("baselines", po::value<std::string>()->default_value("IForest,MatrixProfile"),
        "comma-separated method columns of --published to show")
