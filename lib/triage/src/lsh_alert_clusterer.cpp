@@ -20,14 +20,10 @@ Result<LshAlertClusterer> LshAlertClusterer::create(const LshAlertClustererConfi
   if (auto ok = require_in_range<std::size_t>(config.max_entries, 1, MAX_ENTRIES, "max_entries"); !ok) {
     return std::unexpected(ok.error());
   }
-  LshAlertClustererConfig resolved = config;
-  if (!resolved.key) {
-    auto key = drawer();
-    if (!key) return std::unexpected(key.error());
-    resolved.key = *key;
-  }
-  auto hyperplanes = RandomHyperplanes::create(config.dimension, config.bits, *resolved.key);
+  auto hyperplanes = RandomHyperplanes::create(config.dimension, config.bits, config.key, drawer);
   if (!hyperplanes) return std::unexpected(hyperplanes.error());
+  LshAlertClustererConfig resolved = config;
+  resolved.key = hyperplanes->key();
   return LshAlertClusterer(resolved, std::move(*hyperplanes));
 }
 
@@ -61,9 +57,7 @@ Result<ClusterAssignment> LshAlertClusterer::assign(std::span<const double> vect
 }
 
 std::size_t LshAlertClusterer::memory_bytes() const noexcept {
-  using Node = detail::LruTable<Cluster>::Node;
-  return sizeof(*this) + hyperplanes_.memory_bytes() + config_.max_entries * sizeof(Node) +
-         4 * std::bit_ceil(2 * config_.max_entries);
+  return sizeof(*this) + hyperplanes_.memory_bytes() + table_.memory_bytes();
 }
 
 LshAlertClustererSnapshot LshAlertClusterer::snapshot() const {

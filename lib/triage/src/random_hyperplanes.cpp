@@ -34,6 +34,16 @@ Result<RandomHyperplanes> RandomHyperplanes::create(std::size_t dimension, std::
   return RandomHyperplanes(dimension, bits, key);
 }
 
+Result<RandomHyperplanes> RandomHyperplanes::create(std::size_t dimension, std::size_t bits,
+                                                    const std::optional<SipKey>& key,
+                                                    const SecretKeyDrawer& drawer) {
+  if (key) return create(dimension, bits, *key);
+  if (auto checked = create(dimension, bits, SipKey{}); !checked) return checked;
+  auto drawn = drawer();
+  if (!drawn) return std::unexpected(drawn.error());
+  return create(dimension, bits, *drawn);
+}
+
 Result<std::uint64_t> RandomHyperplanes::signature(std::span<const double> vector) const noexcept {
   if (auto ok = require_dimension(vector.size(), dimension_, "vector"); !ok) {
     return std::unexpected(ok.error());

@@ -12,15 +12,17 @@
 // vectors collide or keep similar ones apart.
 // Memory: 8 b d bytes of normals. Time: O(b d) per signature, no allocation.
 // Errors: create() rejects dimension outside [1, MAX_DIMENSION] or bits outside
-// [1, MAX_BITS] (invalid_config); signature() rejects a wrong length
+// [1, MAX_BITS] (invalid_config) and passes on a failed key draw (io_error); signature() rejects a wrong length
 // (dimension_mismatch) or non-finite values (non_finite).
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "anomstream/core/error.hpp"
+#include "anomstream/core/secret_key.hpp"
 #include "anomstream/core/siphash.hpp"
 
 namespace anomstream::triage {
@@ -32,6 +34,11 @@ class RandomHyperplanes {
 
   [[nodiscard]] static Result<RandomHyperplanes> create(std::size_t dimension, std::size_t bits,
                                                         const SipKey& key);
+  // With `key`, or a fresh key from `drawer` (after the sizes are checked) when unset;
+  // key() tells which.
+  [[nodiscard]] static Result<RandomHyperplanes> create(std::size_t dimension, std::size_t bits,
+                                                        const std::optional<SipKey>& key,
+                                                        const SecretKeyDrawer& drawer);
 
   // The b-bit signature, bit i in position i.
   [[nodiscard]] Result<std::uint64_t> signature(std::span<const double> vector) const noexcept;

@@ -37,6 +37,9 @@ class LruTable {
   [[nodiscard]] std::size_t size() const noexcept { return nodes_.size() - free_count_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return nodes_.size(); }
   [[nodiscard]] bool full() const noexcept { return free_count_ == 0; }
+  [[nodiscard]] std::size_t memory_bytes() const noexcept {
+    return nodes_.size() * sizeof(Node) + index_.size() * sizeof(std::uint32_t);
+  }
 
   // The entry for `key`, or nullptr. Does not change the use order.
   [[nodiscard]] Node* find(std::uint64_t key) noexcept {
