@@ -81,6 +81,7 @@ Result<LshAlertClusterer> LshAlertClusterer::restore(const LshAlertClustererSnap
   const std::uint64_t signature_limit =
       snapshot.config.bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << snapshot.config.bits) - 1;
   std::int64_t previous = 0;
+  std::vector<std::uint64_t> ids;
   for (const LshClusterEntry& e : snapshot.entries) {
     if (e.signature > signature_limit) return corrupt("entries.signature", "< 2^bits");
     if (e.id == 0 || e.id >= snapshot.next_id) return corrupt("entries.id", "in [1, next_id)");
@@ -91,8 +92,11 @@ Result<LshAlertClusterer> LshAlertClusterer::restore(const LshAlertClustererSnap
     if (e.size == 0) return corrupt("entries.size", ">= 1");
     if (clusterer->table_.find(e.signature) != nullptr) return corrupt("entries.signature", "unique");
     previous = e.last_ns;
+    ids.push_back(e.id);
     clusterer->table_.insert(e.signature, Cluster{e.id, e.first_ns, e.last_ns, e.size});
   }
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) return corrupt("entries.id", "unique");
   clusterer->next_id_ = snapshot.next_id;
   clusterer->newest_ns_ = snapshot.newest_ns;
   clusterer->evictions_ = snapshot.evictions;

@@ -133,6 +133,9 @@ TEST_CASE("lsh: bad input and config are errors; snapshot and restore continue b
   std::swap(broken.entries[0], broken.entries[3]);
   CHECK(LshAlertClusterer::restore(broken).error().code == anomstream::ErrorCode::corrupt_snapshot);
   broken = clusterer.snapshot();
+  broken.entries[1].id = broken.entries[0].id;
+  CHECK(LshAlertClusterer::restore(broken).error().field == "entries.id");
+  broken = clusterer.snapshot();
   broken.config.key.reset();
   CHECK(LshAlertClusterer::restore(broken).error().field == "config.key");
 }
