@@ -81,8 +81,13 @@ Result<PlattCalibrator> PlattCalibrator::restore(const PlattCalibratorSnapshot& 
   const auto corrupt = [](std::string field, std::string bound) {
     return fail(ErrorCode::corrupt_snapshot, std::move(field), std::move(bound));
   };
-  for (double v : {snapshot.a, snapshot.b, snapshot.average_a, snapshot.average_b}) {
-    if (!std::isfinite(v)) return corrupt("a, b, average_a, average_b", "finite");
+  for (double v : {snapshot.a, snapshot.b, snapshot.average_a, snapshot.average_b,
+                   snapshot.score_mean, snapshot.score_m2}) {
+    if (!std::isfinite(v)) return corrupt("a, b, average_a, average_b, score_mean, score_m2", "finite");
+  }
+  if (snapshot.score_m2 < 0.0) return corrupt("score_m2", ">= 0");
+  if (snapshot.score_count == 0 && (snapshot.score_mean != 0.0 || snapshot.score_m2 != 0.0)) {
+    return corrupt("score_mean, score_m2", "0 when score_count == 0");
   }
   if (snapshot.averaged > snapshot.steps) return corrupt("averaged", "<= steps");
   if (snapshot.averaged == 0 && (snapshot.average_a != 0.0 || snapshot.average_b != 0.0)) {
@@ -96,11 +101,40 @@ Result<PlattCalibrator> PlattCalibrator::restore(const PlattCalibratorSnapshot& 
   calibrator->negatives_ = snapshot.negatives;
   calibrator->steps_ = snapshot.steps;
   calibrator->averaged_ = snapshot.averaged;
+  calibrator->score_count_ = snapshot.score_count;
+  calibrator->score_mean_ = snapshot.score_mean;
+  calibrator->score_m2_ = snapshot.score_m2;
+  calibrator->set_score_sd();
   return calibrator;
 }
 
 PlattCalibratorSnapshot PlattCalibrator::snapshot() const noexcept {
-  return {config_, a_, b_, average_a_, average_b_, positives_, negatives_, steps_, averaged_};
+  return {config_,    a_,     b_,           average_a_,   average_b_, positives_,
+          negatives_, steps_, averaged_, score_count_, score_mean_, score_m2_};
+}
+
+double PlattCalibrator::score_scale() const noexcept { return score_sd_; }
+
+double PlattCalibrator::standardise(double score) const noexcept {
+  return (score - score_mean_) / score_sd_;
+}
+
+void PlattCalibrator::count_score(double score) noexcept {
+  ++score_count_;
+  const double delta = score - score_mean_;
+  score_mean_ += delta / static_cast<double>(score_count_);
+  score_m2_ += delta * (score - score_mean_);
+  set_score_sd();
+}
+
+void PlattCalibrator::set_score_sd() noexcept {
+  score_sd_ = score_m2_ > 0.0 ? std::sqrt(score_m2_ / static_cast<double>(score_count_)) : 1.0;
+}
+
+double PlattCalibrator::a() const noexcept { return average_a_ / score_scale(); }
+
+double PlattCalibrator::b() const noexcept {
+  return average_b_ - average_a_ * score_mean_ / score_scale();
 }
 
 Result<PlattFitReport> PlattCalibrator::fit(std::span<const double> scores,
@@ -161,8 +195,12 @@ Result<PlattFitReport> PlattCalibrator::fit(std::span<const double> scores,
     if (step < MIN_STEP) break;  // no descent along the Newton direction
   }
   report.loss = loss;
-  a_ = average_a_ = a;
-  b_ = average_b_ = b;
+  score_count_ = 0;
+  score_mean_ = score_m2_ = 0.0;
+  for (double score : scores) count_score(score);  // ends with score_sd_ set
+  // A s + B = (A sd) z + (B + A mean) with z the standardised score.
+  a_ = average_a_ = a * score_scale();
+  b_ = average_b_ = b + a * score_mean_;
   positives_ = positives;
   negatives_ = negatives;
   steps_ = scores.size();
@@ -174,16 +212,18 @@ Status PlattCalibrator::update(double score, bool label) noexcept {
   if (auto ok = check_score(score, "score"); !ok) return ok;
   (label ? positives_ : negatives_) += 1;
   const Targets t = smoothed_targets(positives_, negatives_);
-  const double p = platt_sigmoid(score * a_ + b_);
-  // d loss / d f = t - p; d f / d a = score, d f / d b = 1.
+  count_score(score);
+  const double z = standardise(score);
+  const double p = platt_sigmoid(z * a_ + b_);
+  // d loss / d f = t - p; d f / d a = z, d f / d b = 1.
   const double g = (label ? t.high : t.low) - p;
   const double eta = config_.learning_rate *
                      std::pow(1.0 + static_cast<double>(steps_) / config_.decay_updates, -0.75);
-  a_ -= eta * g * score;
+  a_ -= eta * g * z;
   b_ -= eta * g;
   ++steps_;
   ++averaged_;
-  const double w = 1.0 / static_cast<double>(averaged_);
+  const double w = 4.0 / (static_cast<double>(averaged_) + 3.0);  // 1 for the first iterate
   average_a_ += w * (a_ - average_a_);
   average_b_ += w * (b_ - average_b_);
   return {};
@@ -191,7 +231,7 @@ Status PlattCalibrator::update(double score, bool label) noexcept {
 
 Result<double> PlattCalibrator::probability(double score) const noexcept {
   if (!std::isfinite(score)) return fail(ErrorCode::non_finite, "score", "finite");
-  return platt_sigmoid(score * average_a_ + average_b_);
+  return platt_sigmoid(standardise(score) * average_a_ + average_b_);
 }
 
 }  // namespace anomstream::triage

@@ -15,11 +15,17 @@
 //   - update(): online, one labelled score at a time. Averaged stochastic gradient
 //     descent (Polyak & Juditsky 1992) on the same loss, the targets smoothed with the
 //     labels counted so far, step eta_t = learning_rate * (1 + t / decay_updates)^-3/4
-//     after t updates; probability() uses the running average of the iterates. A fit()
-//     resets the average to the fitted A, B and continues the step count from the
-//     number of scores it saw, so online updates refine a batch fit.
+//     after t updates; probability() uses the polynomial-decay average of the iterates
+//     (Shamir & Zhang, ICML 2013: the k-th iterate enters with weight 4 / (k + 3)),
+//     which forgets the poor early iterates faster than a plain mean. The
+//     steps are taken on the score standardised by the running mean and standard
+//     deviation of all scores seen (z = (s - mean) / sd), where the loss is well
+//     conditioned whatever the detector's scale and offset; plain SGD on raw scores
+//     diverges or crawls when |s| is far from 1. A fit() resets the average to the
+//     fitted A, B and continues the step count from the number of scores it saw, so
+//     online updates refine a batch fit.
 // A higher score should mean "more likely a true alert"; then A < 0.
-// Memory: O(1): a few doubles and counters; fit() reads the caller's spans in place.
+// Memory: O(1): a dozen doubles and counters; fit() reads the caller's spans in place.
 // Time: probability() and update() O(1); fit() O(N) per Newton iteration plus O(N) per
 // line-search step (about 6 iterations on typical data, at most max_iterations).
 // Errors: create() names a config field outside its bound (invalid_config). fit() and
@@ -37,7 +43,7 @@
 namespace anomstream::triage {
 
 struct PlattCalibratorConfig {
-  double learning_rate = 0.05;        // eta_0 of update(), in (0, 10]
+  double learning_rate = 0.1;         // eta_0 of update(), in (0, 10]
   double decay_updates = 1000.0;      // tau of the step schedule, in [1, 1e12]
   std::size_t max_iterations = 100;   // Newton iterations of fit(), [1, 10000]
   double gradient_tolerance = 1e-5;   // fit() stops below this, in [1e-15, 1]
@@ -48,14 +54,19 @@ struct PlattCalibratorConfig {
 // The whole state as plain data.
 struct PlattCalibratorSnapshot {
   PlattCalibratorConfig config;
-  double a = 0.0;          // current iterate (the fitted value after fit())
+  // Parameters on the standardised score z = (s - score_mean) / sd (sd = 1 while
+  // score_m2 == 0): current iterate, and the average probability() uses.
+  double a = 0.0;
   double b = 0.0;
-  double average_a = 0.0;  // the averaged parameters probability() uses
+  double average_a = 0.0;
   double average_b = 0.0;
   std::uint64_t positives = 0;  // labels seen by fit() and update() together
   std::uint64_t negatives = 0;
   std::uint64_t steps = 0;      // t of the step schedule
   std::uint64_t averaged = 0;   // iterates in the running average, <= steps (0: unset)
+  std::uint64_t score_count = 0;  // scores seen by fit() and update() (Welford)
+  double score_mean = 0.0;
+  double score_m2 = 0.0;  // sum of squared deviations, >= 0
 
   friend bool operator==(const PlattCalibratorSnapshot&, const PlattCalibratorSnapshot&) = default;
 };
@@ -83,8 +94,9 @@ class PlattCalibrator {
   // 1 / (1 + exp(A s + B)) with the averaged A, B; 0.5 before any data.
   [[nodiscard]] Result<double> probability(double score) const noexcept;
 
-  [[nodiscard]] double a() const noexcept { return average_a_; }
-  [[nodiscard]] double b() const noexcept { return average_b_; }
+  // A and B on the raw score.
+  [[nodiscard]] double a() const noexcept;
+  [[nodiscard]] double b() const noexcept;
   [[nodiscard]] std::uint64_t positives() const noexcept { return positives_; }
   [[nodiscard]] std::uint64_t negatives() const noexcept { return negatives_; }
   [[nodiscard]] const PlattCalibratorConfig& config() const noexcept { return config_; }
@@ -92,6 +104,10 @@ class PlattCalibrator {
 
  private:
   explicit PlattCalibrator(const PlattCalibratorConfig& config) : config_(config) {}
+  [[nodiscard]] double score_scale() const noexcept;
+  [[nodiscard]] double standardise(double score) const noexcept;
+  void count_score(double score) noexcept;
+  void set_score_sd() noexcept;
 
   PlattCalibratorConfig config_;
   double a_ = 0.0;
@@ -102,6 +118,10 @@ class PlattCalibrator {
   std::uint64_t negatives_ = 0;
   std::uint64_t steps_ = 0;
   std::uint64_t averaged_ = 0;
+  std::uint64_t score_count_ = 0;
+  double score_mean_ = 0.0;
+  double score_m2_ = 0.0;
+  double score_sd_ = 1.0;  // derived from score_count_ and score_m2_ (1 while m2 == 0)
 };
 
 // 1 / (1 + exp(f)) without overflow for any finite f.
