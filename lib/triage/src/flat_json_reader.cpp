@@ -1,5 +1,6 @@
 #include "flat_json_reader.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace anomstream::triage::detail {
@@ -94,13 +95,72 @@ Result<std::int64_t> FlatJsonReader::integer_value() {
   return v;
 }
 
+Result<std::string_view> FlatJsonReader::number_token(bool& integral) {
+  skip_space();
+  const std::size_t start = pos_;
+  auto digit = [&] { return pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9'; };
+  auto digits = [&] {
+    const std::size_t from = pos_;
+    while (digit()) ++pos_;
+    return pos_ > from;
+  };
+  integral = true;
+  if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+  if (pos_ < text_.size() && text_[pos_] == '0') {
+    ++pos_;
+  } else if (!digits()) {
+    pos_ = start;
+    return error("expected a number");
+  }
+  if (pos_ < text_.size() && text_[pos_] == '.') {
+    integral = false;
+    ++pos_;
+    if (!digits()) return error("expected digits after '.'");
+  }
+  if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+    integral = false;
+    ++pos_;
+    if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+    if (!digits()) return error("expected digits in the exponent");
+  }
+  // "01", "1.2.3", "1x": the number must end at a delimiter.
+  if (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) != 0 ||
+                              text_[pos_] == '.' || text_[pos_] == '+' || text_[pos_] == '-')) {
+    return error("malformed number");
+  }
+  return text_.substr(start, pos_ - start);
+}
+
+Result<double> FlatJsonReader::number_value() {
+  bool integral = false;
+  auto token = number_token(integral);
+  if (!token) return std::unexpected(token.error());
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(token->data(), token->data() + token->size(), v);
+  if (ec != std::errc() || ptr != token->data() + token->size()) return error("number out of range");
+  return v;
+}
+
+Result<std::uint64_t> FlatJsonReader::unsigned_value() {
+  bool integral = false;
+  auto token = number_token(integral);
+  if (!token) return std::unexpected(token.error());
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(token->data(), token->data() + token->size(), v);
+  if (!integral || ec != std::errc() || ptr != token->data() + token->size()) {
+    return error("expected an integer in [0, 2^64)");
+  }
+  return v;
+}
+
 bool FlatJsonReader::at_end() {
   skip_space();
   return pos_ == text_.size();
 }
 
 void FlatJsonReader::skip_space() {
-  while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r')) {
+  while (pos_ < text_.size() &&
+         (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' || text_[pos_] == '\n')) {
     ++pos_;
   }
 }

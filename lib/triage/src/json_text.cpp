@@ -1,5 +1,8 @@
 #include "anomstream/triage/json_text.hpp"
 
+#include <charconv>
+#include <cmath>
+
 namespace anomstream::triage {
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -23,6 +26,16 @@ void append_json_string(std::string& out, std::string_view text) {
     }
   }
   out += '"';
+}
+
+void append_json_number(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buffer[32];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, end);
 }
 
 }  // namespace anomstream::triage

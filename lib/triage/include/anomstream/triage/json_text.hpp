@@ -1,5 +1,5 @@
 #pragma once
-// JSON string escaping shared by the alert sink and the audit log: quotes, backslashes
+// JSON text shared by the alert sink, the audit log and the alert record. Strings: quotes, backslashes
 // and control characters are escaped (RFC 8259), everything else (UTF-8 included) is
 // copied as is, so any byte string becomes one valid JSON string on one line.
 
@@ -9,5 +9,9 @@
 namespace anomstream::triage {
 
 void append_json_string(std::string& out, std::string_view text);
+
+// The shortest decimal text that reads back as the same double (std::to_chars), or
+// null for NaN and infinities, which JSON cannot carry.
+void append_json_number(std::string& out, double value);
 
 }  // namespace anomstream::triage

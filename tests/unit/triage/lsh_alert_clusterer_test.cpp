@@ -1,0 +1,141 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "anomstream/core/secret_key.hpp"
+#include "anomstream/triage/lsh_alert_clusterer.hpp"
+
+using anomstream::ErrorCode;
+using anomstream::key_from_seed;
+using anomstream::SipKey;
+using anomstream::triage::LshAlertClusterer;
+using anomstream::triage::LshAlertClustererConfig;
+
+namespace {
+
+// Unit vectors in 8 dimensions at `degrees` from e1 in a fixed plane. The hyperplanes'
+// distribution is rotation invariant, so the plane does not matter.
+std::vector<double> at_angle(double degrees) {
+  std::vector<double> v(8, 0.0);
+  v[0] = std::cos(degrees * std::numbers::pi / 180);
+  v[3] = std::sin(degrees * std::numbers::pi / 180);
+  return v;
+}
+
+LshAlertClusterer make(std::uint64_t seed, std::size_t bits, std::size_t max_entries = 64) {
+  auto clusterer = LshAlertClusterer::create(
+      {.dimension = 8, .bits = bits, .window_ns = 100, .max_entries = max_entries, .key = key_from_seed(seed)});
+  REQUIRE(clusterer);
+  return *clusterer;
+}
+
+}  // namespace
+
+TEST_CASE("lsh: two alerts at angle theta share a cluster with probability (1 - theta/pi)^b") {
+  // Over SEEDS independent keys the count of shared clusters is Binomial(SEEDS, p); the
+  // check allows 4 standard deviations (a false failure about once in 16 000 runs).
+  constexpr int SEEDS = 4000;
+  for (const std::size_t bits : {1, 3}) {
+    for (const double degrees : {20.0, 60.0, 90.0, 135.0}) {
+      int together = 0;
+      for (int seed = 0; seed < SEEDS; ++seed) {
+        auto clusterer = make(1000 * bits + static_cast<std::uint64_t>(seed), bits);
+        const auto a = clusterer.assign(at_angle(0), 0);
+        const auto b = clusterer.assign(at_angle(degrees), 1);
+        together += a->cluster_id == b->cluster_id ? 1 : 0;
+      }
+      const double p = std::pow(1 - degrees / 180, static_cast<double>(bits));
+      const double sd = std::sqrt(SEEDS * p * (1 - p));
+      CAPTURE(bits);
+      CAPTURE(degrees);
+      CHECK(std::abs(together - SEEDS * p) <= 4 * sd + 1);
+    }
+  }
+}
+
+TEST_CASE("lsh: a fresh secret key per instance, and a refused draw fails the construction") {
+  int draws = 0;
+  std::uint64_t next = 1;
+  auto drawer = [&]() -> anomstream::Result<SipKey> {
+    ++draws;
+    return key_from_seed(next++);
+  };
+  auto a = LshAlertClusterer::create({.dimension = 8, .bits = 64, .key = {}}, drawer);
+  auto b = LshAlertClusterer::create({.dimension = 8, .bits = 64, .key = {}}, drawer);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(draws == 2);
+  CHECK(a->config().key != b->config().key);
+  // 64 independent hyperplanes: equal signatures under two keys would be a 2^-64 event.
+  CHECK(*a->signature(at_angle(10)) != *b->signature(at_angle(10)));
+  auto refused = LshAlertClusterer::create({.dimension = 8, .key = {}}, [] {
+    return anomstream::Result<SipKey>(anomstream::fail(ErrorCode::io_error, "secret_key", "ENOSYS"));
+  });
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().field == "secret_key");
+  // The real drawer works here and gives distinct keys.
+  auto real_a = LshAlertClusterer::create({.dimension = 8, .key = {}});
+  auto real_b = LshAlertClusterer::create({.dimension = 8, .key = {}});
+  REQUIRE(real_a);
+  REQUIRE(real_b);
+  CHECK(real_a->config().key != real_b->config().key);
+}
+
+TEST_CASE("lsh: a cluster closes window_ns after its last alert; the signature gets a new id") {
+  auto clusterer = make(5, 8);
+  REQUIRE(clusterer.assign(at_angle(0), 1000)->cluster_id == 1);
+  CHECK(clusterer.assign(at_angle(0), 1100)->cluster_id == 1);
+  const auto late = clusterer.assign(at_angle(0), 1201);
+  CHECK(late->cluster_id == 2);
+  CHECK(late->opened);
+  CHECK(clusterer.entries() == 1);
+}
+
+TEST_CASE("lsh: at most max_entries signatures; the least recently seen is evicted") {
+  auto clusterer = make(9, 64, 4);
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(clusterer.assign(at_angle(i * 45), i)->cluster_id);
+  CHECK(ids == std::vector<std::uint64_t>{1, 2, 3, 4});
+  REQUIRE(clusterer.assign(at_angle(0), 10)->cluster_id == 1);  // 1 is now the most recent
+  CHECK(clusterer.assign(at_angle(200), 11)->cluster_id == 5);  // evicts 2 (45 degrees)
+  CHECK(clusterer.entries() == 4);
+  CHECK(clusterer.evictions() == 1);
+  CHECK(clusterer.assign(at_angle(45), 12)->cluster_id == 6);   // forgotten: new id
+  CHECK(clusterer.assign(at_angle(0), 13)->cluster_id == 1);    // kept
+  for (int i = 0; i < 1000; ++i) REQUIRE(clusterer.assign(at_angle(i * 0.37), 20 + i));
+  CHECK(clusterer.entries() == 4);
+  CHECK(clusterer.snapshot().entries.size() == 4);
+}
+
+TEST_CASE("lsh: bad input and config are errors; snapshot and restore continue bit for bit") {
+  auto clusterer = make(3, 12, 16);
+  CHECK(clusterer.assign(std::vector<double>(8, 0.0), 0).error().code == ErrorCode::invalid_input);
+  CHECK(clusterer.assign(std::vector<double>(7, 1.0), 0).error().code == ErrorCode::dimension_mismatch);
+  auto nan = at_angle(0);
+  nan[2] = NAN;
+  CHECK(clusterer.assign(nan, 0).error().code == ErrorCode::non_finite);
+  CHECK(LshAlertClusterer::create({.bits = 65, .key = SipKey{}}).error().field == "bits");
+  CHECK(LshAlertClusterer::create({.max_entries = 0, .key = SipKey{}}).error().field == "max_entries");
+  for (int i = 0; i < 200; ++i) REQUIRE(clusterer.assign(at_angle(i * 13 % 360), i * 3));
+  auto copy = LshAlertClusterer::restore(clusterer.snapshot());
+  REQUIRE(copy);
+  for (int i = 200; i < 400; ++i) {
+    CHECK(clusterer.assign(at_angle(i * 13 % 360), i * 3)->cluster_id ==
+          copy->assign(at_angle(i * 13 % 360), i * 3)->cluster_id);
+  }
+  CHECK(copy->snapshot() == clusterer.snapshot());
+  auto broken = clusterer.snapshot();
+  broken.entries[0].signature = std::uint64_t{1} << 12;
+  CHECK(LshAlertClusterer::restore(broken).error().field == "entries.signature");
+  broken = clusterer.snapshot();
+  std::swap(broken.entries[0], broken.entries[3]);
+  CHECK(LshAlertClusterer::restore(broken).error().code == anomstream::ErrorCode::corrupt_snapshot);
+  broken = clusterer.snapshot();
+  broken.entries[1].id = broken.entries[0].id;
+  CHECK(LshAlertClusterer::restore(broken).error().field == "entries.id");
+  broken = clusterer.snapshot();
+  broken.config.key.reset();
+  CHECK(LshAlertClusterer::restore(broken).error().field == "config.key");
+}
