@@ -2,7 +2,9 @@
 # The main job: builds anomstream, starts anomstreamd on its built-in configuration,
 # replays the built-in synthetic network-traffic stream into it (port scans, floods and
 # exfiltration injected into per-host flow features), and shows the alerts, the
-# daemon's status and a metrics excerpt; then stops it with SIGTERM.
+# daemon's status and a metrics excerpt; then stops it with SIGTERM. Then the same
+# stream through the subsequence k-means detector, and what each detector caught of
+# the injected anomalies, with its false alerts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,33 +25,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start_daemon ALERTS LOG [CONFIG]: anomstreamd in the background, waits until it is ready.
+start_daemon() {
+  if [ -n "${3:-}" ]; then "$DAEMON" --config "$3" > "$1" 2> "$2" & else "$DAEMON" > "$1" 2> "$2" & fi
+  pid=$!
+  for _ in $(seq 1 200); do
+    grep -q "event=ready" "$2" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$2"; exit 1; fi
+    sleep 0.05
+  done
+}
+
+# The demo stream: 16000 observations over gRPC, the next 8000 over UDP, then waits
+# until the workers have scored everything that arrived.
+replay_stream() {
+  "$CTL" replay --count 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 "$@"
+  "$CTL" replay --udp 127.0.0.1:50052 --count 8000 --skip 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 \
+    --batch 32 --rate 40000 "$@"
+  for _ in $(seq 1 200); do
+    m="$(curl -s http://127.0.0.1:9464/metrics)"
+    received=$(echo "$m" | awk '/^anomstream_ingest_observations_received_total/ {s+=$2} END {print s+0}')
+    scored=$(echo "$m" | awk '/^anomstream_worker_observations_scored_total/ {s+=$2} END {print s+0}')
+    [ "$received" = "$scored" ] && [ "$received" != 0 ] && break
+    sleep 0.1
+  done
+}
+
 echo
 echo "== anomstreamd $("$DAEMON" --version | cut -d' ' -f2) on its built-in configuration"
 echo "   (gRPC 127.0.0.1:50051, UDP 127.0.0.1:50052, metrics http://127.0.0.1:9464/metrics)"
-"$DAEMON" > "$tmp/alerts.jsonl" 2> "$tmp/daemon.log" &
-pid=$!
-for _ in $(seq 1 200); do
-  grep -q "event=ready" "$tmp/daemon.log" && break
-  if ! kill -0 "$pid" 2>/dev/null; then cat "$tmp/daemon.log"; exit 1; fi
-  sleep 0.05
-done
+start_daemon "$tmp/alerts.jsonl" "$tmp/daemon.log"
 grep "event=ready" "$tmp/daemon.log"
 
 echo
 echo "== replaying 24000 synthetic observations (2 tenants x 2 hosts, 8 flow features) over gRPC"
-"$CTL" replay --count 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005
-echo "   ... and the next 8000 of the same stream over UDP"
-"$CTL" replay --udp 127.0.0.1:50052 --count 8000 --skip 16000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 \
-  --batch 32 --rate 40000
-
-# Wait until the workers have scored everything that arrived.
-for _ in $(seq 1 200); do
-  m="$(curl -s http://127.0.0.1:9464/metrics)"
-  received=$(echo "$m" | awk '/^anomstream_ingest_observations_received_total/ {s+=$2} END {print s+0}')
-  scored=$(echo "$m" | awk '/^anomstream_worker_observations_scored_total/ {s+=$2} END {print s+0}')
-  [ "$received" = "$scored" ] && [ "$received" != 0 ] && break
-  sleep 0.1
-done
+echo "   (the first 16000; the next 8000 of the same stream over UDP)"
+replay_stream
 
 echo
 echo "== alerts (JSON lines on the daemon's stdout): $(wc -l < "$tmp/alerts.jsonl") in all; the first five:"
@@ -81,3 +92,21 @@ kill -TERM "$pid"
 wait "$pid" && echo "   anomstreamd exited 0"
 pid=""
 grep -E "event=(stopping|stopped)" "$tmp/daemon.log"
+
+echo
+echo "== the same stream through subsequence k-means (pipeline.detector: kmeans): the shape of"
+echo "   each host's last 40 observations against 10 learned shapes"
+printf 'sinks:\n  json_lines: "-"\npipeline:\n  detector: kmeans\n' > "$tmp/kmeans.yaml"
+start_daemon "$tmp/alerts-kmeans.jsonl" "$tmp/daemon-kmeans.log" "$tmp/kmeans.yaml"
+replay_stream > /dev/null 2>&1
+echoes=$(curl -s http://127.0.0.1:9464/metrics | awk '/^anomstream_pipeline_alert_echoes_total/ {print $2}')
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
+echo "   $(grep -c '}$' "$tmp/alerts-kmeans.jsonl" || true) alerts, and ${echoes:-0} echoes: observations above the threshold only"
+echo "   because an anomaly already alerted on is still in the window (counted, no new alert)"
+
+echo
+echo "== what each detector caught of what the generator injected (anomstreamctl truth)"
+cat "$tmp/alerts.jsonl" "$tmp/alerts-kmeans.jsonl" > "$tmp/alerts-all.jsonl"
+"$CTL" truth --alerts "$tmp/alerts-all.jsonl" --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005
