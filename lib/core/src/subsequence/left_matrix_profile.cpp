@@ -74,8 +74,8 @@ LeftMatrixProfile::LeftMatrixProfile(const LeftMatrixProfileConfig& config)
     : config_(config),
       exclusion_(effective_exclusion(config)),
       values_(1, config.history + config.window + 1),
-      means_(1, config.history),
-      inverse_sds_(1, config.history),
+      shifts_(1, config.history),
+      scales_(1, config.history),
       dot_products_(config.history - exclusion_, 0.0),
       correlations_(config.history - exclusion_, 0.0),
       recent_scores_(config.alignment == ScoreAlignment::lagged ? config.window / 2 + 1 : 0) {}
@@ -114,8 +114,11 @@ double LeftMatrixProfile::exact_dot_product(std::size_t k) const noexcept {
                           [newest, neighbor](std::size_t t) { return newest[t] * neighbor[t]; });
 }
 
-LeftMatrixProfile::Moments LeftMatrixProfile::measure(const double* x) const noexcept {
+LeftMatrixProfile::Terms LeftMatrixProfile::measure(const double* x) const noexcept {
   const std::size_t m = config_.window;
+  if (!config_.normalize) {
+    return {0.5 * detail::lane_sum(m, [x](std::size_t t) { return x[t] * x[t]; }), 1.0};
+  }
   double mean = detail::lane_sum(m, [x](std::size_t t) { return x[t]; }) / static_cast<double>(m);
   // One correction pass: a constant subsequence then has a mean equal to its value.
   mean += detail::lane_sum(m, [x, mean](std::size_t t) { return x[t] - mean; }) /
@@ -127,15 +130,16 @@ LeftMatrixProfile::Moments LeftMatrixProfile::measure(const double* x) const noe
 }
 
 void LeftMatrixProfile::measure_newest() noexcept {
-  const auto moments = measure(values_.padded_window().data() + config_.history + 1);
-  mean_ = moments.mean;
-  inverse_sd_ = moments.inverse_sd;
+  const auto terms = measure(values_.padded_window().data() + config_.history + 1);
+  shift_ = terms.shift;
+  scale_ = terms.scale;
 }
 
 void LeftMatrixProfile::correlate(std::size_t first, std::size_t last) noexcept {
-  const double scaled_mean = static_cast<double>(config_.window) * mean_;
-  const double* means = means_.padded_window().data();
-  const double* inverse_sds = inverse_sds_.padded_window().data();
+  const double scaled_mean =
+      config_.normalize ? static_cast<double>(config_.window) * shift_ : 1.0;
+  const double* means = shifts_.padded_window().data();
+  const double* inverse_sds = scales_.padded_window().data();
   const double* qt = dot_products_.data();
   double* correlation = correlations_.data();
   for (std::size_t q = first; q < last; ++q) {
@@ -169,51 +173,58 @@ void LeftMatrixProfile::find_neighbor() noexcept {
   score_ = 0.0;
   neighbor_offset_ = -1;
   if (!is_ready()) return;
-  const std::size_t h = config_.history;
   const std::size_t first = first_candidate();
   const std::size_t positions = dot_products_.size();
-  const double* inverse_sds = inverse_sds_.padded_window().data();
+  const double* scales = scales_.padded_window().data();
   const auto oldest_flat = [&]() -> std::size_t {
-    return static_cast<std::size_t>(
-        std::find(inverse_sds + first, inverse_sds + positions, 0.0) - inverse_sds);
+    return static_cast<std::size_t>(std::find(scales + first, scales + positions, 0.0) - scales);
   };
   const double m = static_cast<double>(config_.window);
-  if (inverse_sd_ == 0.0) {
+  if (config_.normalize && scale_ == 0.0) {
     // Flat: 0 from a flat neighbour, sqrt(m) from every other one.
     const std::size_t flat = oldest_flat();
     const std::size_t q = flat < positions ? flat : first;
     score_ = flat < positions ? 0.0 : std::sqrt(m);
-    neighbor_offset_ = static_cast<std::int64_t>(h - q);
+    neighbor_offset_ = static_cast<std::int64_t>(config_.history - q);
     return;
   }
   const double* correlation = correlations_.data();
   const double best = lane_max(correlation + first, positions - first);
   auto q = static_cast<std::size_t>(
       std::find(correlation + first, correlation + positions, best) - correlation);
-  double rho = std::min(best * inverse_sd_ / m, 1.0);
-  if (rho <= 0.5) {
-    // A flat neighbour is at sqrt(m), rho = 1/2; in the loop it counted as rho = 0.
-    const std::size_t flat = oldest_flat();
-    if (flat < positions && (rho < 0.5 || flat < q)) {
-      q = flat;
-      rho = 0.5;
+  double squared = 0.0;
+  if (config_.normalize) {
+    double rho = std::min(best * scale_ / m, 1.0);
+    if (rho <= 0.5) {
+      // A flat neighbour is at sqrt(m), rho = 1/2; in the loop it counted as rho = 0.
+      const std::size_t flat = oldest_flat();
+      if (flat < positions && (rho < 0.5 || flat < q)) {
+        q = flat;
+        rho = 0.5;
+      }
     }
+    squared = 2.0 * m * (1.0 - rho);
+  } else {
+    // d^2 = |x_i|^2 + |x_j|^2 - 2 QT = 2 (shift_i - (QT - shift_j)).
+    squared = 2.0 * (shift_ - best);
   }
-  const double squared = 2.0 * m * (1.0 - rho);
+  // Rounding can take an exact match just above 0, or below it without normalisation.
   score_ = squared < ZERO_SQUARED_DISTANCE ? 0.0 : std::sqrt(squared);
-  neighbor_offset_ = static_cast<std::int64_t>(h - q);
+  neighbor_offset_ = static_cast<std::int64_t>(config_.history - q);
 }
 
 void LeftMatrixProfile::remember_newest() noexcept {
-  means_.push(std::span(&mean_, 1));
-  inverse_sds_.push(std::span(&inverse_sd_, 1));
+  shifts_.push(std::span(&shift_, 1));
+  scales_.push(std::span(&scale_, 1));
 }
 
 double LeftMatrixProfile::record_score(double subsequence_score) noexcept {
   if (config_.alignment == ScoreAlignment::newest) return subsequence_score;
   recent_scores_.record(values_.pushed() - 1, subsequence_score);
   if (values_.pushed() < recent_scores_.size()) return 0.0;
-  return lane_max(recent_scores_.values().data(), recent_scores_.size());
+  double sum = 0.0;
+  for (const double v : recent_scores_.values()) sum += v;
+  return sum / static_cast<double>(recent_scores_.size());
 }
 
 Result<double> LeftMatrixProfile::process(double value) noexcept {
@@ -234,8 +245,8 @@ Result<double> LeftMatrixProfile::process(double value) noexcept {
 }
 
 std::size_t LeftMatrixProfile::memory_bytes() const noexcept {
-  return sizeof(LeftMatrixProfile) + values_.memory_bytes() + means_.memory_bytes() +
-         inverse_sds_.memory_bytes() +
+  return sizeof(LeftMatrixProfile) + values_.memory_bytes() + shifts_.memory_bytes() +
+         scales_.memory_bytes() +
          (dot_products_.capacity() + correlations_.capacity()) * sizeof(double) +
          recent_scores_.memory_bytes();
 }
@@ -303,12 +314,12 @@ Result<LeftMatrixProfile> LeftMatrixProfile::restore(const LeftMatrixProfileSnap
     const double* newest = out.values_.padded_window().data() + config.history + 1;
     std::vector<double> means(history), inverse_sds(history);
     for (std::size_t p = 0; p < history; ++p) {
-      const auto moments = out.measure(newest - (history - p));
-      means[p] = moments.mean;
-      inverse_sds[p] = moments.inverse_sd;
+      const auto terms = out.measure(newest - (history - p));
+      means[p] = terms.shift;
+      inverse_sds[p] = terms.scale;
     }
-    out.means_.replay(count - 1, means);
-    out.inverse_sds_.replay(count - 1, inverse_sds);
+    out.shifts_.replay(count - 1, means);
+    out.scales_.replay(count - 1, inverse_sds);
     out.measure_newest();
     if (out.is_ready()) {
       std::copy(snapshot.dot_products.begin(), snapshot.dot_products.end(),

@@ -27,11 +27,14 @@
 // flat and a non-flat one at sqrt(m).
 // Ties: the oldest of equally near neighbours is reported (a flat one when a flat
 // neighbour and a non-flat one tie at sqrt(m): the newest flat one).
-// Point scores (`alignment`): `newest` gives the row the distance of the subsequence
-// ending at it (no delay). `lagged`: the value reported with row t belongs to row
-// t - m/2 and is the largest distance of the m/2 + 1 subsequences ending in
-// [t - m/2, t], the subsequences covering that row seen so far (the batch
-// MatrixProfile's point_scores() takes the largest over all m covering windows).
+// Without normalisation (`normalize = false`, stumpy's aamp) the distance is the plain
+// Euclidean one, d^2 = |x_i|^2 + |x_j|^2 - 2 QT, from the same dot products; it is
+// invariant to a common offset (so the stored values minus the first lose nothing) but
+// not to level or scale, and there is no flat case.
+// Point scores (`alignment`), as SubsequenceKMeans's: `newest` gives the row the
+// distance of the subsequence ending at it (no delay). `lagged`: the value reported
+// with row t belongs to row t - m/2 and is the mean distance of the m/2 + 1
+// subsequences ending in [t - m/2, t], the subsequences covering that row seen so far.
 // Scored before learned: the newest subsequence is not its own neighbour and joins the
 // history after it is scored.
 // Memory (memory_bytes()): 16 (H + m + 1) bytes of values (a mirrored ring), 32 H of
@@ -74,6 +77,11 @@ struct LeftMatrixProfileConfig {
   // ceil(m/4), stumpy's default.
   std::size_t exclusion = 0;
   ScoreAlignment alignment = ScoreAlignment::newest;
+  // true: z-normalised distance (the matrix profile). false: the plain Euclidean distance
+  // of the subsequences as they are (stumpy's normalize=False, "aamp"), which keeps level
+  // and amplitude: a subsequence at an unusual level or scale scores high even when its
+  // shape is common.
+  bool normalize = true;
 
   friend bool operator==(const LeftMatrixProfileConfig&, const LeftMatrixProfileConfig&) =
       default;
@@ -140,12 +148,14 @@ class LeftMatrixProfile {
   // Position of the oldest candidate diagonal that exists for the newest subsequence.
   [[nodiscard]] std::size_t first_candidate() const noexcept;
   [[nodiscard]] double exact_dot_product(std::size_t k) const noexcept;
-  struct Moments {
-    double mean = 0.0;
-    double inverse_sd = 0.0;  // 0 for a flat subsequence
+  // What the distance needs of one subsequence: with z-normalisation its mean (shift)
+  // and 1 / sd (scale; 0 for a flat one), so that rho ~ (QT - m mu_i shift_j) scale_j;
+  // without, |x_j|^2 / 2 and 1, so that d^2 = |x_i|^2 - 2 (QT - shift_j).
+  struct Terms {
+    double shift = 0.0;
+    double scale = 0.0;
   };
-  // Mean and 1 / sd of the m values from x.
-  [[nodiscard]] Moments measure(const double* x) const noexcept;
+  [[nodiscard]] Terms measure(const double* x) const noexcept;
   void measure_newest() noexcept;
   // correlations_[q] for positions [first, last).
   void correlate(std::size_t first, std::size_t last) noexcept;
@@ -158,12 +168,12 @@ class LeftMatrixProfile {
   std::size_t exclusion_ = 0;
   double reference_ = 0.0;
   MirroredRing values_;         // H + m + 1 values minus reference_
-  MirroredRing means_;          // the H subsequences before the newest
-  MirroredRing inverse_sds_;    // 1 / sd, 0 for a flat subsequence
+  MirroredRing shifts_;  // Terms of the H subsequences before the newest
+  MirroredRing scales_;
   std::vector<double> dot_products_;  // H - e, position q = H - k (oldest first)
-  std::vector<double> correlations_;  // scratch: (QT - m mu_i mu_j) / sd_j per position
-  double mean_ = 0.0;                 // the newest subsequence's
-  double inverse_sd_ = 0.0;
+  std::vector<double> correlations_;  // scratch: (QT - a shift_j) scale_j per position
+  double shift_ = 0.0;                 // the newest subsequence's Terms
+  double scale_ = 0.0;
   double score_ = 0.0;
   std::int64_t neighbor_offset_ = -1;
   detail::RecentScores recent_scores_;  // lagged: m/2 + 1 subsequence scores
