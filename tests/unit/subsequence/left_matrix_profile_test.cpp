@@ -135,6 +135,7 @@ TEST_CASE("config errors name the field and the bound") {
   CHECK(field_of({.window = 40, .history = 5, .exclusion = 5}) == "history");
   CHECK(field_of({.history = LeftMatrixProfile::MAX_HISTORY + 1}) == "history");
   CHECK(field_of({.alignment = static_cast<ScoreAlignment>(7)}) == "alignment");
+  CHECK(field_of({.warmup = LeftMatrixProfile::MAX_WARMUP + 1}) == "warmup");
   CHECK(LeftMatrixProfile::create({.window = 40, .history = 11}));
   CHECK(LeftMatrixProfile::create({}).value().exclusion_zone() == 13);  // ceil(50 / 4)
   CHECK(LeftMatrixProfile::create({.window = 40, .exclusion = 3}).value().exclusion_zone() == 3);
@@ -302,6 +303,18 @@ TEST_CASE("lagged alignment reports the mean score of the covering subsequences 
     double sum = 0.0;
     for (auto it = scores.end() - 7; it != scores.end(); ++it) sum += *it;
     CHECK(got == doctest::Approx(sum / 7.0).epsilon(1e-14));
+  }
+}
+
+TEST_CASE("warm-up rows report 0 but are learned") {
+  const auto x = random_walk(300, 6);
+  auto plain = make({.window = 10, .history = 100});
+  auto warm = make({.window = 10, .history = 100, .warmup = 120});
+  for (std::size_t t = 0; t < x.size(); ++t) {
+    const double a = *plain.process(x[t]);
+    const double b = *warm.process(x[t]);
+    CHECK(warm.score() == plain.score());
+    CHECK(b == (t < 120 ? 0.0 : a));
   }
 }
 

@@ -38,6 +38,9 @@ Status validate(const LeftMatrixProfileConfig& config) {
   if (!is_valid(config.alignment)) {
     return fail(ErrorCode::invalid_config, "alignment", "must be newest or lagged");
   }
+  if (auto ok = require_in_range<std::uint64_t>(config.warmup, 0, Self::MAX_WARMUP, "warmup"); !ok) {
+    return ok;
+  }
   return {};
 }
 
@@ -241,7 +244,8 @@ Result<double> LeftMatrixProfile::process(double value) noexcept {
     find_neighbor();
     remember_newest();
   }
-  return record_score(score_);
+  const double point_score = record_score(score_);
+  return values_.pushed() <= config_.warmup ? 0.0 : point_score;
 }
 
 std::size_t LeftMatrixProfile::memory_bytes() const noexcept {

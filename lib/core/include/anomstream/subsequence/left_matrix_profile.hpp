@@ -82,6 +82,11 @@ struct LeftMatrixProfileConfig {
   // and amplitude: a subsequence at an unusual level or scale scores high even when its
   // shape is common.
   bool normalize = true;
+  // Rows whose point score process() reports as 0 while they are learned, [0, 2^62]:
+  // the first subsequences have few candidates, so their distances are inflated and not
+  // comparable with later ones (TSB-AD's Left_STAMPi zeroes its first n_init_train).
+  // score() is not affected.
+  std::uint64_t warmup = 0;
 
   friend bool operator==(const LeftMatrixProfileConfig&, const LeftMatrixProfileConfig&) =
       default;
@@ -110,6 +115,7 @@ class LeftMatrixProfile {
   static constexpr std::size_t MIN_WINDOW = 3;
   static constexpr std::size_t MAX_WINDOW = 4096;
   static constexpr std::size_t MAX_HISTORY = std::size_t{1} << 22;  // 268 MB of state
+  static constexpr std::uint64_t MAX_WARMUP = std::uint64_t{1} << 62;
   static constexpr double MAX_ABS_VALUE = 1e150;
   // A subsequence with a population sd below this is flat (stumpy's threshold).
   static constexpr double FLAT_SD = 1e-7;
@@ -122,7 +128,8 @@ class LeftMatrixProfile {
 
   // Appends one value, scores the newest subsequence against the history, then adds it to
   // the history. Returns the point score of the alignment: the subsequence's distance
-  // (newest), or the score of row rows_seen() - 1 - lag() (lagged); 0 until is_ready().
+  // (newest), or the score of row rows_seen() - 1 - lag() (lagged); 0 until is_ready()
+  // and for the first `warmup` rows.
   [[nodiscard]] Result<double> process(double value) noexcept;
 
   // The newest subsequence's distance to its nearest neighbour (0 until is_ready()).
