@@ -43,10 +43,9 @@ struct DetectorConfig {
   // left_mp: rows scored 0 while the history builds up (LeftMatrixProfileConfig::warmup).
   // -1: the training prefix data[:tr], the rows the file name marks as normal.
   std::int64_t warmup = -1;
-  // kmeans and left_mp: lagged (each row's score arrives window / 2 rows late, from the
-  // windows covering it seen by then: their mean for kmeans, as TSB-AD's KMeansAD averages
-  // the windows covering a point; their largest for left_mp, as the batch mp) or newest
-  // (the window ending at the row, no delay).
+  // kmeans and left_mp: lagged (each row's score arrives window / 2 rows late: the mean
+  // score of the windows covering it seen by then, as TSB-AD averages the windows covering
+  // a point) or newest (the window ending at the row, no delay).
   std::string alignment = "lagged";
   // Every detector: keep the scores of the training prefix data[:tr] (keep), or set them
   // to 0 (zero).
