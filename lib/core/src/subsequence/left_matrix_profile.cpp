@@ -71,6 +71,31 @@ double lane_max(const double* x, std::size_t n) noexcept {
   return std::max(std::max(m0, m1), std::max(m2, m3));
 }
 
+// The row's pass over the diagonals q in [first, last): QT moves one step along its
+// diagonal, QT += entering v[q + m] - leaving v[q], and its correlation term follows,
+// c = (QT - a shift) scale. Two positions per iteration on restrict pointers: at -O2
+// GCC 12 vectorises straight-line code (SLP) but not a loop it would have to version
+// for aliasing or give a scalar tail.
+void advance_diagonals(double* __restrict qt, double* __restrict correlation,
+                       const double* __restrict v, const double* __restrict v_ahead,
+                       const double* __restrict shifts, const double* __restrict scales,
+                       double entering, double leaving, double a, std::size_t first,
+                       std::size_t last) noexcept {
+  std::size_t q = first;
+  for (; q + 2 <= last; q += 2) {
+    const double q0 = qt[q] + (entering * v_ahead[q] - leaving * v[q]);
+    const double q1 = qt[q + 1] + (entering * v_ahead[q + 1] - leaving * v[q + 1]);
+    qt[q] = q0;
+    qt[q + 1] = q1;
+    correlation[q] = (q0 - a * shifts[q]) * scales[q];
+    correlation[q + 1] = (q1 - a * shifts[q + 1]) * scales[q + 1];
+  }
+  for (; q < last; ++q) {
+    qt[q] += entering * v_ahead[q] - leaving * v[q];
+    correlation[q] = (qt[q] - a * shifts[q]) * scales[q];
+  }
+}
+
 }  // namespace
 
 LeftMatrixProfile::LeftMatrixProfile(const LeftMatrixProfileConfig& config)
@@ -138,15 +163,16 @@ void LeftMatrixProfile::measure_newest() noexcept {
   scale_ = terms.scale;
 }
 
+double LeftMatrixProfile::correlation_scale() const noexcept {
+  return config_.normalize ? static_cast<double>(config_.window) * shift_ : 1.0;
+}
+
 void LeftMatrixProfile::correlate(std::size_t first, std::size_t last) noexcept {
-  const double scaled_mean =
-      config_.normalize ? static_cast<double>(config_.window) * shift_ : 1.0;
-  const double* means = shifts_.padded_window().data();
-  const double* inverse_sds = scales_.padded_window().data();
-  const double* qt = dot_products_.data();
-  double* correlation = correlations_.data();
+  const double a = correlation_scale();
+  const double* shifts = shifts_.padded_window().data();
+  const double* scales = scales_.padded_window().data();
   for (std::size_t q = first; q < last; ++q) {
-    correlation[q] = (qt[q] - scaled_mean * means[q]) * inverse_sds[q];
+    correlations_[q] = (dot_products_[q] - a * shifts[q]) * scales[q];
   }
 }
 
@@ -157,19 +183,20 @@ void LeftMatrixProfile::update_dot_products() noexcept {
   const std::size_t first = first_candidate();
   if (first >= positions) return;
   const double* v = values_.padded_window().data();
-  const double entering = v[h + m];  // x[i + m - 1]
-  const double leaving = v[h];       // x[i - 1]
-  double* qt = dot_products_.data();
-  // QT_i[k] = QT_{i-1}[k] + x[i+m-1] x[i-k+m-1] - x[i-1] x[i-k-1], k = h - q. The newest
-  // diagonal (neighbour 0) reads zero padding here and is replaced below.
-  for (std::size_t q = first; q < positions; ++q) {
-    qt[q] += entering * v[q + m] - leaving * v[q];
-  }
+  // QT_i[k] = QT_{i-1}[k] + x[i+m-1] x[i-k+m-1] - x[i-1] x[i-k-1], k = h - q, with
+  // x[i+m-1] = v[h+m] and x[i-1] = v[h]. The newest diagonal (neighbour 0) reads zero
+  // padding here and is replaced below.
+  advance_diagonals(dot_products_.data(), correlations_.data(), v, v + m,
+                    shifts_.padded_window().data(), scales_.padded_window().data(), v[h + m],
+                    v[h], correlation_scale(), first, positions);
   // One diagonal restarts from an exact dot product: k = i mod H (H for 0), which is the
   // new diagonal k = i while the history fills.
   const std::uint64_t i = subsequences() - 1;
   const auto k = static_cast<std::size_t>(i % h == 0 ? h : i % h);
-  if (k > exclusion_ && k <= i) qt[h - k] = exact_dot_product(k);
+  if (k > exclusion_ && k <= i) {
+    dot_products_[h - k] = exact_dot_product(k);
+    correlate(h - k, h - k + 1);
+  }
 }
 
 void LeftMatrixProfile::find_neighbor() noexcept {
@@ -240,7 +267,6 @@ Result<double> LeftMatrixProfile::process(double value) noexcept {
   if (subsequences() > 0) {
     measure_newest();
     update_dot_products();
-    if (is_ready()) correlate(first_candidate(), dot_products_.size());
     find_neighbor();
     remember_newest();
   }
