@@ -313,8 +313,8 @@ std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMD
 
 // left_mp: LeftMatrixProfile with m = the VUS window (as mp) over the raw values; history
 // from the config (0: every subsequence before, as TSB-AD's Left_STAMPi); scores 0 for
-// the first `warmup` rows (-1: the training prefix data[:tr]), as Left_STAMPi zeroes its
-// first n_init_train.
+// the first `warmup` rows (-1: the training prefix data[:tr]; Left_STAMPi has an initial
+// stretch too, n_init_train).
 std::expected<std::vector<double>, std::string> score_left_matrix_profile(const eval::TsbAdMDataset& data,
                                                                           std::size_t window,
                                                                           const DetectorConfig& config) {

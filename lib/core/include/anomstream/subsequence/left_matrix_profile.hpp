@@ -86,8 +86,8 @@ struct LeftMatrixProfileConfig {
   bool normalize = true;
   // Rows whose point score process() reports as 0 while they are learned, [0, 2^62]:
   // the first subsequences have few candidates, so their distances are inflated and not
-  // comparable with later ones (TSB-AD's Left_STAMPi zeroes its first n_init_train).
-  // score() is not affected.
+  // comparable with later ones (TSB-AD's Left_STAMPi has an initial stretch too,
+  // n_init_train). score() is not affected.
   std::uint64_t warmup = 0;
 
   friend bool operator==(const LeftMatrixProfileConfig&, const LeftMatrixProfileConfig&) =
