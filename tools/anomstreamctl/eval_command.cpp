@@ -204,7 +204,7 @@ int run_eval(int argc, char** argv) {
        "kmeans (subsequence k-means), left_mp (streaming left Matrix Profile, univariate)")
       ("config", po::value<std::string>(), "YAML with detector parameters: num_trees, sample_size, time_decay, "
                                            "shingle_size, normalizer (train|stream|none), ewma_alpha, cusum_slack, "
-                                           "window, k, history, alignment (newest|lagged), train_scores (keep|zero), seed")
+                                           "window, k, history, normalize, warmup, alignment (newest|lagged), train_scores (keep|zero), seed")
       ("published", po::value<std::string>(), "published_vus_pr.csv: add published VUS-PR baselines side by side")
       ("baselines", po::value<std::string>()->default_value("IForest,MatrixProfile"),
        "comma-separated method columns of --published to show")
