@@ -12,6 +12,7 @@
 #include "anomstream/forest/thresholded_forest.hpp"
 #include "anomstream/stats/per_feature_ewma.hpp"
 #include "anomstream/stats/score_ensemble.hpp"
+#include "anomstream/subsequence/left_matrix_profile.hpp"
 #include "anomstream/subsequence/subsequence_kmeans.hpp"
 #include "anomstream/timeseries/matrix_profile.hpp"
 
@@ -83,6 +84,17 @@ std::expected<void, std::string> apply_map(const std::string& path, const YAML::
         return std::unexpected(at_line(path, value) + ": ensemble_rule: \"" + *v + "\" is not one of max, sum");
       }
       config.ensemble_rule = *v;
+    } else if (key == "history") {
+      done = set_size(config.history);
+    } else if (key == "warmup") {
+      auto v = read_scalar<std::int64_t>(path, key, value);
+      if (!v) return std::unexpected(v.error());
+      if (*v < -1) return std::unexpected(at_line(path, value) + ": warmup: must be -1 (the training prefix) or >= 0");
+      config.warmup = *v;
+    } else if (key == "normalize") {
+      auto v = read_scalar<bool>(path, key, value);
+      if (!v) return std::unexpected(v.error());
+      config.normalize = *v;
     } else if (key == "alignment" || key == "train_scores") {
       auto v = read_scalar<std::string>(path, key, value);
       if (!v) return std::unexpected(v.error());
@@ -204,12 +216,15 @@ std::expected<std::vector<double>, std::string> score_thresholded(const eval::Ts
   return scores;
 }
 
+std::expected<void, std::string> require_univariate(std::string_view name, const eval::TsbAdMDataset& data) {
+  if (data.features() == 1) return {};
+  return std::unexpected(std::string(name) + " scores univariate series only (this file has " +
+                         std::to_string(data.features()) + " features)");
+}
+
 std::expected<std::vector<double>, std::string> score_matrix_profile(const eval::TsbAdMDataset& data,
                                                                      std::size_t window) {
-  if (data.features() != 1) {
-    return std::unexpected("mp scores univariate series only (this file has " + std::to_string(data.features()) +
-                           " features)");
-  }
+  if (auto ok = require_univariate("mp", data); !ok) return std::unexpected(ok.error());
   const auto series = data.column(0);
   const std::size_t m = std::clamp<std::size_t>(window, timeseries::MatrixProfile::MIN_WINDOW, series.size());
   auto profile = timeseries::MatrixProfile::compute(series, {.window = m});
@@ -270,11 +285,30 @@ std::expected<std::vector<double>, std::string> score_per_feature(const eval::Ts
   return scores;
 }
 
+subsequence::ScoreAlignment alignment_of(const DetectorConfig& config) {
+  return config.alignment == "lagged" ? subsequence::ScoreAlignment::lagged : subsequence::ScoreAlignment::newest;
+}
+
+// Runs a streaming detector whose point score for row r arrives with row r + lag: `step(r)`
+// processes row r and returns the score it reports. The last lag rows, which a stream
+// would score after it ends, keep the last score reported.
+template <class Step>
+std::expected<std::vector<double>, std::string> run_lagged(std::size_t n, std::size_t lag, Step step) {
+  std::vector<double> scores(n, 0.0);
+  double last = 0.0;
+  for (std::size_t r = 0; r < n; ++r) {
+    auto s = step(r);
+    if (!s) return std::unexpected("row " + std::to_string(r + 1) + ": " + s.error().message());
+    last = *s;
+    if (r >= lag) scores[r - lag] = last;
+  }
+  for (std::size_t r = n > lag ? n - lag : 0; r < n; ++r) scores[r] = last;
+  return scores;
+}
+
 // kmeans: SubsequenceKMeans over the raw rows (each window z-normalised as a whole). It
 // warms up on the windows inside the training prefix data[:tr] (the rows TSB-AD gives its
-// semi-supervised methods as normal data). With lagged alignment the score of row r
-// arrives with row r + lag; the last lag rows, which a stream would score after it ends,
-// keep the last score reported.
+// semi-supervised methods as normal data).
 std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMDataset& data,
                                                              const DetectorConfig& config) {
   const std::size_t n = data.rows(), d = data.features();
@@ -282,25 +316,37 @@ std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMD
   kc.dimension = d;
   kc.window = config.window;
   kc.clusters = config.k;
-  kc.alignment = config.alignment == "lagged" ? subsequence::ScoreAlignment::lagged
-                                              : subsequence::ScoreAlignment::newest;
+  kc.alignment = alignment_of(config);
   kc.seed = config.seed;
   const std::size_t prefix = std::min(n, data.train_end().value_or(n));
   kc.warmup = std::max({kc.clusters, prefix >= kc.window ? prefix - kc.window + 1 : 0, config.min_warmup});
   kc.max_count = config.max_count;
   auto detector = subsequence::SubsequenceKMeans::create(kc);
   if (!detector) return std::unexpected(detector.error().message());
-  const std::size_t lag = detector->lag();
-  std::vector<double> scores(n, 0.0);
-  double last = 0.0;
-  for (std::size_t r = 0; r < n; ++r) {
-    auto s = detector->process(data.row(r));
-    if (!s) return std::unexpected("row " + std::to_string(r + 1) + ": " + s.error().message());
-    last = *s;
-    if (r >= lag) scores[r - lag] = last;
-  }
-  for (std::size_t r = n > lag ? n - lag : 0; r < n; ++r) scores[r] = last;
-  return scores;
+  return run_lagged(n, detector->lag(), [&](std::size_t r) { return detector->process(data.row(r)); });
+}
+
+// left_mp: LeftMatrixProfile with m = the VUS window (as mp) over the raw values; history
+// from the config (0: every subsequence before, as TSB-AD's Left_STAMPi); scores 0 for
+// the first `warmup` rows (-1: the training prefix data[:tr]; Left_STAMPi has an initial
+// stretch too, n_init_train).
+std::expected<std::vector<double>, std::string> score_left_matrix_profile(const eval::TsbAdMDataset& data,
+                                                                          std::size_t window,
+                                                                          const DetectorConfig& config) {
+  if (auto ok = require_univariate("left_mp", data); !ok) return std::unexpected(ok.error());
+  const std::size_t n = data.rows();
+  subsequence::LeftMatrixProfileConfig lc;
+  lc.window = std::clamp<std::size_t>(window, subsequence::LeftMatrixProfile::MIN_WINDOW,
+                                      subsequence::LeftMatrixProfile::MAX_WINDOW);
+  const std::size_t whole = n >= lc.window ? n - lc.window + 1 : 1;
+  lc.history = config.history > 0 ? config.history : std::max<std::size_t>(whole, lc.window + 1);
+  lc.alignment = alignment_of(config);
+  lc.normalize = config.normalize;
+  lc.warmup = config.warmup >= 0 ? static_cast<std::uint64_t>(config.warmup) : std::min(n, data.train_end().value_or(0));
+  auto detector = subsequence::LeftMatrixProfile::create(lc);
+  if (!detector) return std::unexpected(detector.error().message());
+  const auto series = data.column(0);
+  return run_lagged(n, detector->lag(), [&](std::size_t r) { return detector->process(series[r]); });
 }
 
 // ensemble: `kmeans` (the window's shape) and `rcf` (the row's magnitude), each score
@@ -341,6 +387,7 @@ std::expected<std::vector<double>, std::string> score_by_name(std::string_view n
   if (name == "cusum") return score_per_feature(data, config, true);
   if (name == "kmeans") return score_kmeans(data, config);
   if (name == "ensemble") return score_ensemble(data, window, config);
+  if (name == "left_mp") return score_left_matrix_profile(data, window, config);
   return std::unexpected("unknown detector \"" + std::string(name) + "\" (known: " +
                          std::string(KNOWN_DETECTORS) + ")");
 }
@@ -366,8 +413,10 @@ std::expected<DetectorConfig, std::string> load_detector_config(const std::strin
 
 bool is_known_detector(std::string_view name) {
   return name == "rcf" || name == "trcf" || name == "mp" || name == "ewma" || name == "cusum" ||
-         name == "kmeans" || name == "ensemble";
+         name == "kmeans" || name == "left_mp" || name == "ensemble";
 }
+
+bool is_univariate_detector(std::string_view name) { return name == "mp" || name == "left_mp"; }
 
 std::expected<std::vector<double>, std::string> score_series(std::string_view name, const eval::TsbAdMDataset& data,
                                                              std::size_t window, const DetectorConfig& config) {

@@ -2,7 +2,7 @@
 // The detectors `anomstreamctl eval` runs over a whole TSB-AD file, each producing one
 // score per row (higher = more anomalous), and the small YAML file that configures them.
 //
-// Streaming detectors (rcf, trcf, ewma, cusum, kmeans, ensemble) are prequential: every row is
+// Streaming detectors (rcf, trcf, ewma, cusum, kmeans, left_mp, ensemble) are prequential: every row is
 // scored against the state learned from the rows before it, then learned, as the daemon
 // sees a stream. `mp` (Matrix Profile) is a batch detector: it sees the whole series at
 // once.
@@ -40,9 +40,18 @@ struct DetectorConfig {
   std::size_t min_warmup = 0;
   // kmeans: largest n of the online update (a centroid's memory in windows).
   std::size_t max_count = 1000;
-  // kmeans: lagged (each row gets the mean score of the windows covering it seen within
-  // window / 2 rows, as TSB-AD's KMeansAD averages the windows covering a point) or
-  // newest (the window ending at the row, no delay).
+  // left_mp: subsequences kept as candidate neighbours (H). 0: the whole series seen so
+  // far, as TSB-AD's Left_STAMPi keeps it; memory then grows to about 64 bytes per row.
+  std::size_t history = 0;
+  // left_mp: z-normalised distances (true, the matrix profile) or the plain Euclidean
+  // distance of the raw subsequences (false, stumpy's aamp).
+  bool normalize = false;
+  // left_mp: rows scored 0 while the history builds up (LeftMatrixProfileConfig::warmup).
+  // -1: the training prefix data[:tr], the rows the file name marks as normal.
+  std::int64_t warmup = -1;
+  // kmeans and left_mp: lagged (each row's score arrives window / 2 rows late: the mean
+  // score of the windows covering it seen by then, as TSB-AD averages the windows covering
+  // a point) or newest (the window ending at the row, no delay).
   std::string alignment = "lagged";
   // ensemble: recent scores per member that calibrate it, and how the members' surprises
   // combine (max: the most surprised member; sum: Fisher's sum of -ln p).
@@ -54,18 +63,20 @@ struct DetectorConfig {
   std::uint64_t seed = 42;
 };
 
-// Reads forest and normaliser parameters from YAML (keys as DetectorConfig's fields, at
+// Reads detector parameters from YAML (keys as DetectorConfig's fields, at
 // the top level or under `forest:`). An unknown key or a bad value is an error naming
 // the key and its line.
 [[nodiscard]] std::expected<DetectorConfig, std::string> load_detector_config(const std::string& path);
 
 // The detector names eval accepts.
 [[nodiscard]] bool is_known_detector(std::string_view name);
-inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum, kmeans, ensemble";
+inline constexpr std::string_view KNOWN_DETECTORS = "rcf, trcf, mp, ewma, cusum, kmeans, left_mp, ensemble";
+// The detectors that score one feature only (mp, left_mp): n/a on multivariate files.
+[[nodiscard]] bool is_univariate_detector(std::string_view name);
 
 // Scores every row of `data` with detector `name`. `window` is the series' VUS window
 // (find_length_rank of the first channel). Errors: a detector that does not apply
-// (mp on several features) or an invalid configuration, as text.
+// (mp or left_mp on several features) or an invalid configuration, as text.
 [[nodiscard]] std::expected<std::vector<double>, std::string> score_series(std::string_view name,
                                                                            const eval::TsbAdMDataset& data,
                                                                            std::size_t window,

@@ -201,11 +201,13 @@ int run_eval(int argc, char** argv) {
       ("detector", po::value<std::string>()->default_value("rcf"),
        "comma-separated detectors: rcf (shingled random cut forest), trcf (thresholded forest grade), "
        "mp (Matrix Profile, batch, univariate), ewma (max |z|), cusum (max per-feature CUSUM), "
-       "kmeans (subsequence k-means), ensemble (kmeans and rcf, each calibrated to a tail probability)")
+       "kmeans (subsequence k-means), left_mp (streaming left Matrix Profile, univariate), "
+       "ensemble (kmeans and rcf, each calibrated to a tail probability)")
       ("config", po::value<std::string>(), "YAML with detector parameters: num_trees, sample_size, time_decay, "
                                            "shingle_size, normalizer (train|stream|none), ewma_alpha, cusum_slack, "
-                                           "window, k, min_warmup, max_count, alignment (newest|lagged), "
-                                           "ensemble_history, ensemble_rule (max|sum), train_scores (keep|zero), seed")
+                                           "window, k, min_warmup, max_count, history, normalize, warmup, "
+                                           "alignment (newest|lagged), ensemble_history, ensemble_rule (max|sum), "
+                                           "train_scores (keep|zero), seed")
       ("published", po::value<std::string>(), "published_vus_pr.csv: add published VUS-PR baselines side by side")
       ("baselines", po::value<std::string>()->default_value("IForest,MatrixProfile"),
        "comma-separated method columns of --published to show")
@@ -326,11 +328,12 @@ int run_eval(int argc, char** argv) {
       dr.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!scores) {
         dr.note = scores.error();
-        if (!folder || name != "mp" || data->features() == 1) {
+        // In a folder, a univariate detector on a multivariate file is simply not
+        // applicable (n/a).
+        if (!folder || !is_univariate_detector(name) || data->features() == 1) {
           std::cerr << "anomstreamctl eval: " << path.string() << ": " << name << ": " << scores.error() << "\n";
+          exit_code = EXIT_FAILURE_TO_RUN;
         }
-        // In a folder, mp on a multivariate file is simply not applicable (n/a).
-        if (!folder || name != "mp" || data->features() == 1) exit_code = EXIT_FAILURE_TO_RUN;
       } else {
         auto metrics = eval::tsb_ad_metrics(data->labels(), *scores, result.window);
         if (!metrics) {

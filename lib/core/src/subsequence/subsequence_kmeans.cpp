@@ -4,12 +4,15 @@
 #include <cmath>
 #include <string>
 
+#include "snapshot_errors.hpp"
 #include "window_distance.hpp"
 
 namespace anomstream::subsequence {
 namespace {
 
 using Self = SubsequenceKMeans;
+using detail::corrupt;
+using detail::wrong_length;
 
 Status validate(const SubsequenceKMeansConfig& config) {
   if (auto ok = require_in_range<std::size_t>(config.dimension, 1, Self::MAX_DIMENSION, "dimension");
@@ -54,7 +57,7 @@ Status validate(const SubsequenceKMeansConfig& config) {
       !ok) {
     return ok;
   }
-  if (config.alignment != ScoreAlignment::newest && config.alignment != ScoreAlignment::lagged) {
+  if (!is_valid(config.alignment)) {
     return fail(ErrorCode::invalid_config, "alignment", "must be newest or lagged");
   }
   return {};
@@ -77,20 +80,7 @@ bool all_finite(std::span<const T> values) noexcept {
   return std::all_of(values.begin(), values.end(), [](T v) { return std::isfinite(v); });
 }
 
-std::unexpected<Error> corrupt(std::string field, std::string bound) {
-  return fail(ErrorCode::corrupt_snapshot, std::move(field), std::move(bound));
-}
-
-std::unexpected<Error> wrong_length(std::string field, std::size_t expected, std::size_t got) {
-  return corrupt(std::move(field), "length must be " + std::to_string(expected) + " (got " +
-                                       std::to_string(got) + ")");
-}
-
 }  // namespace
-
-std::string_view to_string(ScoreAlignment alignment) noexcept {
-  return alignment == ScoreAlignment::lagged ? "lagged" : "newest";
-}
 
 SubsequenceKMeans::SubsequenceKMeans(const SubsequenceKMeansConfig& config)
     : config_(config),
@@ -100,7 +90,7 @@ SubsequenceKMeans::SubsequenceKMeans(const SubsequenceKMeansConfig& config)
       counts_(config.clusters, 0),
       scratch_(reservoir_capacity(), config.dimension * config.window, config.clusters),
       rng_(config.seed),
-      recent_scores_(config.alignment == ScoreAlignment::lagged ? config.window / 2 + 1 : 0, 0.0) {
+      recent_scores_(config.alignment == ScoreAlignment::lagged ? config.window / 2 + 1 : 0) {
   reservoir_.reserve(reservoir_capacity() * window_values());
 }
 
@@ -289,10 +279,10 @@ void SubsequenceKMeans::refit() noexcept {
 double SubsequenceKMeans::record_score(double window_score) noexcept {
   if (config_.alignment == ScoreAlignment::newest) return window_score;
   const std::size_t slots = recent_scores_.size();
-  recent_scores_[static_cast<std::size_t>((ring_.pushed() - 1) % slots)] = window_score;
+  recent_scores_.record(ring_.pushed() - 1, window_score);
   if (ring_.pushed() < slots) return 0.0;
   double sum = 0.0;
-  for (const double s : recent_scores_) sum += s;
+  for (const double s : recent_scores_.values()) sum += s;
   return sum / static_cast<double>(slots);
 }
 
@@ -307,8 +297,8 @@ Result<double> SubsequenceKMeans::process(std::span<const double> row, bool upda
 
 std::size_t SubsequenceKMeans::memory_bytes() const noexcept {
   return sizeof(SubsequenceKMeans) + ring_.memory_bytes() +
-         (normalized_.capacity() + centroids_.capacity() + recent_scores_.capacity()) *
-             sizeof(double) +
+         (normalized_.capacity() + centroids_.capacity()) * sizeof(double) +
+         recent_scores_.memory_bytes() +
          counts_.capacity() * sizeof(std::uint64_t) + reservoir_.capacity() * sizeof(float) +
          scratch_.memory_bytes();
 }
@@ -325,12 +315,7 @@ SubsequenceKMeansSnapshot SubsequenceKMeans::snapshot() const {
   }
   out.reservoir = reservoir_;
   out.rng = rng_.state();
-  // The score ring from its oldest slot, the one the next row overwrites.
-  const std::size_t slots = recent_scores_.size();
-  for (std::size_t k = 0; k < slots; ++k) {
-    out.recent_scores.push_back(
-        recent_scores_[static_cast<std::size_t>((ring_.pushed() + k) % slots)]);
-  }
+  out.recent_scores = recent_scores_.oldest_first(ring_.pushed());
   return out;
 }
 
@@ -395,11 +380,7 @@ Result<SubsequenceKMeans> SubsequenceKMeans::restore(const SubsequenceKMeansSnap
   }
   out.find_nearest();
   out.rng_.set_state(snapshot.rng);
-  const std::size_t slots = out.recent_scores_.size();
-  for (std::size_t k = 0; k < slots; ++k) {
-    out.recent_scores_[static_cast<std::size_t>((snapshot.rows_seen + k) % slots)] =
-        snapshot.recent_scores[k];
-  }
+  out.recent_scores_.assign_oldest_first(snapshot.rows_seen, snapshot.recent_scores);
   return out;
 }
 

@@ -5,7 +5,7 @@
 // Row i is stored twice, at slots (i mod c) and (i mod c) + c, so the c rows ending at
 // the newest start at slot (pushed mod c) and nothing is copied to read them. Used by
 // the detectors that score the recent shape of a stream (ShingledForest,
-// SubsequenceKMeans).
+// SubsequenceKMeans, LeftMatrixProfile).
 // Memory: 16 * width * capacity bytes, allocated at construction.
 // Time: O(width) per push, O(1) to read the window, no allocation after construction.
 // Errors: none; callers check a row's length and values before pushing it.
@@ -38,6 +38,13 @@ class MirroredRing {
   [[nodiscard]] std::span<const double> window() const noexcept {
     if (!is_full()) return {};
     const auto start = static_cast<std::size_t>(pushed_ % capacity_);
+    return {slots_.data() + start * width_, width_ * capacity_};
+  }
+
+  // The last capacity() rows, oldest first, with zero rows standing in for those not
+  // pushed yet: the same view as window() once full, and readable before.
+  [[nodiscard]] std::span<const double> padded_window() const noexcept {
+    const auto start = static_cast<std::size_t>(is_full() ? pushed_ % capacity_ : pushed_);
     return {slots_.data() + start * width_, width_ * capacity_};
   }
 

@@ -50,7 +50,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string_view>
 #include <vector>
 
 #include "anomstream/core/error.hpp"
@@ -58,14 +57,10 @@
 #include "anomstream/core/random.hpp"
 #include "anomstream/forest/shingled_forest.hpp"
 #include "anomstream/subsequence/detail/kmeans_fit.hpp"
+#include "anomstream/subsequence/detail/recent_scores.hpp"
+#include "anomstream/subsequence/score_alignment.hpp"
 
 namespace anomstream::subsequence {
-
-// Which row a point score belongs to (see SubsequenceKMeans).
-enum class ScoreAlignment : std::uint8_t { newest, lagged };
-
-// "newest", "lagged".
-[[nodiscard]] std::string_view to_string(ScoreAlignment alignment) noexcept;
 
 struct SubsequenceKMeansConfig {
   std::size_t dimension = 1;  // d: features per row, [1, MAX_DIMENSION]
@@ -197,7 +192,7 @@ class SubsequenceKMeans {
   detail::KMeansScratch scratch_;
   std::uint64_t windows_learned_ = 0;
   Xoshiro256 rng_;
-  std::vector<double> recent_scores_;  // lagged: ring of W/2 + 1 window scores
+  detail::RecentScores recent_scores_;  // lagged: W/2 + 1 window scores
   // Derived from ring_ and the centroids by push(): the current window's mean and
   // standard deviation (0 when flat), and its nearest centroid.
   double window_mean_ = 0.0;
