@@ -426,3 +426,48 @@ TEST_CASE("memory stays within the documented bound") {
     CHECK(detector.memory_bytes() <= bound + sizeof(LeftMatrixProfile));
   }
 }
+
+TEST_CASE("expected_newest is the value that ended the nearest neighbour, in the newest subsequence's scale") {
+  // A period-25 pattern: after one period every subsequence has an exact repeat, so the
+  // neighbour's last value is the value just seen. Then the last value jumps by 5, and the
+  // expectation is computed by hand from the neighbour the detector names.
+  const auto pattern = [](std::size_t t) {
+    return 10.0 + std::sin(2.0 * std::numbers::pi * static_cast<double>(t % 25) / 25.0) +
+           0.3 * static_cast<double>(t % 7 == 0);
+  };
+  constexpr std::size_t M = 10;
+  const auto moments = [](const std::vector<double>& x, std::size_t first) {
+    double mean = 0.0;
+    for (std::size_t i = first; i < first + M; ++i) mean += x[i] / M;
+    double squares = 0.0;
+    for (std::size_t i = first; i < first + M; ++i) squares += (x[i] - mean) * (x[i] - mean);
+    return std::pair{mean, std::sqrt(squares / M)};
+  };
+  for (const bool normalize : {false, true}) {
+    CAPTURE(normalize);
+    auto detector = make({.window = M, .history = 200, .normalize = normalize});
+    CHECK(detector.expected_newest().error().code == ErrorCode::not_ready);
+    std::vector<double> series;
+    for (std::size_t t = 0; t < 300; ++t) {
+      series.push_back(pattern(t));
+      REQUIRE(detector.process(series.back()));
+    }
+    REQUIRE(detector.neighbor_offset() > 0);
+    CHECK(*detector.expected_newest() == doctest::Approx(series.back()).epsilon(1e-12));
+    series.push_back(pattern(series.size()) + 5.0);
+    REQUIRE(detector.process(series.back()));
+    CHECK(detector.score() > 1.0);
+    const std::size_t newest = series.size() - M;
+    const std::size_t neighbor = newest - static_cast<std::size_t>(detector.neighbor_offset());
+    double expected = series[neighbor + M - 1];
+    if (normalize) {
+      const auto [mean, sd] = moments(series, newest);
+      const auto [neighbor_mean, neighbor_sd] = moments(series, neighbor);
+      expected = mean + sd * (expected - neighbor_mean) / neighbor_sd;
+    }
+    CHECK(*detector.expected_newest() == doctest::Approx(expected).epsilon(1e-9));
+    // In raw units the jump is not what it expected (z-normalised, the jump also raised the
+    // scale the expectation is mapped into).
+    if (!normalize) CHECK(*detector.expected_newest() < series.back() - 1.0);
+  }
+}

@@ -281,6 +281,27 @@ std::size_t LeftMatrixProfile::memory_bytes() const noexcept {
          recent_scores_.memory_bytes();
 }
 
+Result<double> LeftMatrixProfile::expected_newest() const noexcept {
+  if (neighbor_offset_ < 0) return fail(ErrorCode::not_ready, "neighbor", "needs a neighbour outside the exclusion zone");
+  const std::size_t m = config_.window;
+  const double* newest = values_.padded_window().data() + config_.history + 1;
+  const double* neighbor = newest - static_cast<std::size_t>(neighbor_offset_);
+  const double last = neighbor[m - 1];
+  if (!config_.normalize) return last + reference_;
+  const auto moments = [m](const double* x) {
+    double mean = 0.0;
+    for (std::size_t i = 0; i < m; ++i) mean += x[i];
+    mean /= static_cast<double>(m);
+    double squares = 0.0;
+    for (std::size_t i = 0; i < m; ++i) squares += (x[i] - mean) * (x[i] - mean);
+    return std::pair{mean, std::sqrt(squares / static_cast<double>(m))};
+  };
+  const auto [mean, sd] = moments(newest);
+  const auto [neighbor_mean, neighbor_sd] = moments(neighbor);
+  if (sd < FLAT_SD || neighbor_sd < FLAT_SD) return mean + reference_;
+  return mean + sd * (last - neighbor_mean) / neighbor_sd + reference_;
+}
+
 LeftMatrixProfileSnapshot LeftMatrixProfile::snapshot() const {
   LeftMatrixProfileSnapshot out;
   out.config = config_;

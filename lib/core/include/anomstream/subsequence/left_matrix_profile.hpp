@@ -140,6 +140,11 @@ class LeftMatrixProfile {
   [[nodiscard]] std::int64_t neighbor_offset() const noexcept { return neighbor_offset_; }
   // True once the newest subsequence has at least one neighbour outside the exclusion zone.
   [[nodiscard]] bool is_ready() const noexcept;
+  // What the nearest neighbour says the newest value should be: the value that ended the
+  // neighbour, in the stream's units; with normalisation, mapped from the neighbour's mean
+  // and standard deviation to the newest subsequence's (its mean when either is flat).
+  // not_ready while there is no neighbour.
+  [[nodiscard]] Result<double> expected_newest() const noexcept;
   [[nodiscard]] std::uint64_t rows_seen() const noexcept { return values_.pushed(); }
   // The effective exclusion zone e (ceil(m/4) when the config says 0).
   [[nodiscard]] std::size_t exclusion_zone() const noexcept { return exclusion_; }
