@@ -51,6 +51,10 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
   s.detector = parse_detector_kind(c.pipeline.detector).value_or(DetectorKind::forest);
   s.forest_streams = c.pipeline.streams.forest;
   s.kmeans_streams = c.pipeline.streams.kmeans;
+  s.left_mp_streams = c.pipeline.streams.left_mp;
+  s.left_mp = {.window = static_cast<std::size_t>(c.pipeline.left_mp.window),
+               .history = static_cast<std::size_t>(c.pipeline.left_mp.history),
+               .normalize = c.pipeline.left_mp.normalize};
   s.kmeans = {.normalizer = c.pipeline.kmeans.normalizer,
               .window = static_cast<std::size_t>(c.pipeline.kmeans.window),
               .clusters = static_cast<std::size_t>(c.pipeline.kmeans.clusters),

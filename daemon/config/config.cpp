@@ -72,7 +72,7 @@ std::pair<int, int> user_position(const YAML::Node& user, std::initializer_list<
 void check_detectors(const YAML::Node& user, const DaemonConfig& config, std::vector<ConfigProblem>& problems) {
   const auto& p = config.pipeline;
   const std::pair<const char*, const std::vector<std::string>*> lists[] = {
-      {"forest", &p.streams.forest}, {"kmeans", &p.streams.kmeans}};
+      {"forest", &p.streams.forest}, {"kmeans", &p.streams.kmeans}, {"left_mp", &p.streams.left_mp}};
   for (std::size_t a = 0; a < std::size(lists); ++a) {
     for (std::size_t i = 0; i < lists[a].second->size(); ++i) {
       const std::string& pattern = (*lists[a].second)[i];

@@ -77,6 +77,11 @@ struct DaemonConfig {
       std::int64_t reservoir = 0;
       std::int64_t max_count = 0;
     } kmeans;
+    struct LeftMp {
+      std::int64_t window = 0;
+      std::int64_t history = 0;
+      bool normalize = false;
+    } left_mp;
   } pipeline;
   double max_abs_value = 0;
   std::int64_t max_tenants = 0;

@@ -213,7 +213,7 @@ Field build_schema() {
                       at<&C::pipeline, &C::Pipeline::severity_thresholds>, live),
           integer("top_features", 1, 64, "attributed features reported per alert",
                   at<&C::pipeline, &C::Pipeline::top_features>, live),
-          choice("detector", {"forest", "kmeans"},
+          choice("detector", {"forest", "kmeans", "left_mp"},
                  "the detector of every stream that pipeline.streams does not name",
                  at<&C::pipeline, &C::Pipeline::detector>),
           map("streams", {
@@ -221,6 +221,8 @@ Field build_schema() {
                           at<&C::pipeline, &C::Pipeline::streams, &C::Pipeline::Streams::forest>),
               stream_list("kmeans", "streams scored by subsequence k-means",
                           at<&C::pipeline, &C::Pipeline::streams, &C::Pipeline::Streams::kmeans>),
+              stream_list("left_mp", "univariate streams scored by the left matrix profile",
+                          at<&C::pipeline, &C::Pipeline::streams, &C::Pipeline::Streams::left_mp>),
           }),
           map("kmeans", {
               choice("normalizer", {"none", "z_score", "min_max"}, "per-feature scaling before the windows",
@@ -234,6 +236,14 @@ Field build_schema() {
                       at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::reservoir>),
               integer("max_count", 1, 1e9, "a centroid's memory in windows after warm-up",
                       at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::max_count>),
+          }),
+          map("left_mp", {
+              integer("window", 3, 4096, "values per subsequence m",
+                      at<&C::pipeline, &C::Pipeline::left_mp, &C::Pipeline::LeftMp::window>),
+              integer("history", 1, 1 << 20, "subsequences kept as candidate neighbours (about 64 bytes each)",
+                      at<&C::pipeline, &C::Pipeline::left_mp, &C::Pipeline::LeftMp::history>),
+              boolean("normalize", "z-normalised distances (the matrix profile) instead of raw ones",
+                      at<&C::pipeline, &C::Pipeline::left_mp, &C::Pipeline::LeftMp::normalize>),
           }),
       }),
       map("tenants", {

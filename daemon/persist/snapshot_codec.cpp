@@ -28,6 +28,14 @@ Result<std::size_t> size_field(std::uint64_t v, const char* field) {
   return static_cast<std::size_t>(v);
 }
 
+Result<subsequence::ScoreAlignment> alignment_from(pb::ScoreAlignment wire, const char* field) {
+  switch (wire) {
+    case pb::SCORE_ALIGNMENT_NEWEST: return subsequence::ScoreAlignment::newest;
+    case pb::SCORE_ALIGNMENT_LAGGED: return subsequence::ScoreAlignment::lagged;
+    default: return corrupt(field, "newest or lagged");
+  }
+}
+
 }  // namespace
 
 void to_proto(const stats::NormalizerSnapshot& in, pb::NormalizerState& out) {
@@ -294,11 +302,9 @@ Result<subsequence::SubsequenceKMeansSnapshot> from_proto(const pb::SubsequenceK
     if (!value) return std::unexpected(value.error());
     *member = *value;
   }
-  switch (in.alignment()) {
-    case pb::SCORE_ALIGNMENT_NEWEST: c.alignment = subsequence::ScoreAlignment::newest; break;
-    case pb::SCORE_ALIGNMENT_LAGGED: c.alignment = subsequence::ScoreAlignment::lagged; break;
-    default: return corrupt("kmeans.alignment", "newest or lagged");
-  }
+  auto alignment = alignment_from(in.alignment(), "kmeans.alignment");
+  if (!alignment) return std::unexpected(alignment.error());
+  c.alignment = *alignment;
   c.seed = in.seed();
   out.rows_seen = in.rows_seen();
   out.windows_learned = in.windows_learned();
@@ -308,6 +314,45 @@ Result<subsequence::SubsequenceKMeansSnapshot> from_proto(const pb::SubsequenceK
   out.reservoir = copy_from<float>(in.reservoir_windows());
   if (in.rng_size() != static_cast<int>(out.rng.size())) return corrupt("kmeans.rng", "must hold 4 words");
   std::copy(in.rng().begin(), in.rng().end(), out.rng.begin());
+  out.recent_scores = copy_from<double>(in.recent_scores());
+  return out;
+}
+
+void to_proto(const subsequence::LeftMatrixProfileSnapshot& in, pb::LeftMatrixProfileState& out) {
+  const auto& c = in.config;
+  out.set_window(c.window);
+  out.set_history(c.history);
+  out.set_exclusion(c.exclusion);
+  out.set_alignment(c.alignment == subsequence::ScoreAlignment::lagged ? pb::SCORE_ALIGNMENT_LAGGED
+                                                                       : pb::SCORE_ALIGNMENT_NEWEST);
+  out.set_normalize(c.normalize);
+  out.set_warmup(c.warmup);
+  out.set_rows_seen(in.rows_seen);
+  out.set_reference(in.reference);
+  copy_to(in.recent, out.mutable_recent());
+  copy_to(in.dot_products, out.mutable_dot_products());
+  copy_to(in.recent_scores, out.mutable_recent_scores());
+}
+
+Result<subsequence::LeftMatrixProfileSnapshot> from_proto(const pb::LeftMatrixProfileState& in) {
+  subsequence::LeftMatrixProfileSnapshot out;
+  auto& c = out.config;
+  const std::pair<std::uint64_t, std::size_t*> sizes[] = {
+      {in.window(), &c.window}, {in.history(), &c.history}, {in.exclusion(), &c.exclusion}};
+  for (const auto& [wire, member] : sizes) {
+    auto value = size_field(wire, "left_mp.config");
+    if (!value) return std::unexpected(value.error());
+    *member = *value;
+  }
+  auto alignment = alignment_from(in.alignment(), "left_mp.alignment");
+  if (!alignment) return std::unexpected(alignment.error());
+  c.alignment = *alignment;
+  c.normalize = in.normalize();
+  c.warmup = in.warmup();
+  out.rows_seen = in.rows_seen();
+  out.reference = in.reference();
+  out.recent = copy_from<double>(in.recent());
+  out.dot_products = copy_from<double>(in.dot_products());
   out.recent_scores = copy_from<double>(in.recent_scores());
   return out;
 }

@@ -14,6 +14,7 @@
 #include "anomstream/state/v1/state.pb.h"
 #include "anomstream/stats/normalizer.hpp"
 #include "anomstream/stats/severity_bands.hpp"
+#include "anomstream/subsequence/left_matrix_profile.hpp"
 #include "anomstream/subsequence/subsequence_kmeans.hpp"
 
 namespace anomstream::daemon {
@@ -43,6 +44,9 @@ Result<drift::MetaDriftDetectorSnapshot> from_proto(const pb::MetaDriftState& in
 
 void to_proto(const subsequence::SubsequenceKMeansSnapshot& in, pb::SubsequenceKMeansState& out);
 Result<subsequence::SubsequenceKMeansSnapshot> from_proto(const pb::SubsequenceKMeansState& in);
+
+void to_proto(const subsequence::LeftMatrixProfileSnapshot& in, pb::LeftMatrixProfileState& out);
+Result<subsequence::LeftMatrixProfileSnapshot> from_proto(const pb::LeftMatrixProfileState& in);
 
 // The state a subsequence pipeline keeps beside its detector: the adaptive threshold
 // over its scores, the severity bands and the meta-drift detector.

@@ -5,6 +5,7 @@
 #include "anomstream/forest/tenant_forest_pool.hpp"
 #include "pipeline/forest_pipeline.hpp"
 #include "pipeline/kmeans_pipeline.hpp"
+#include "pipeline/left_mp_pipeline.hpp"
 
 namespace anomstream::daemon {
 namespace {
@@ -21,12 +22,13 @@ std::string_view to_string(DetectorKind kind) noexcept {
   switch (kind) {
     case DetectorKind::forest: return "forest";
     case DetectorKind::kmeans: return "kmeans";
+    case DetectorKind::left_mp: return "left_mp";
   }
   return "?";
 }
 
 std::optional<DetectorKind> parse_detector_kind(std::string_view name) noexcept {
-  for (const auto kind : {DetectorKind::forest, DetectorKind::kmeans}) {
+  for (const auto kind : {DetectorKind::forest, DetectorKind::kmeans, DetectorKind::left_mp}) {
     if (to_string(kind) == name) return kind;
   }
   return std::nullopt;
@@ -36,7 +38,9 @@ DetectorKind detector_for(const PipelineSettings& settings, std::string_view str
   DetectorKind kind = settings.detector;
   std::size_t longest = 0;
   const std::pair<DetectorKind, const std::vector<std::string>*> lists[] = {
-      {DetectorKind::forest, &settings.forest_streams}, {DetectorKind::kmeans, &settings.kmeans_streams}};
+      {DetectorKind::forest, &settings.forest_streams},
+      {DetectorKind::kmeans, &settings.kmeans_streams},
+      {DetectorKind::left_mp, &settings.left_mp_streams}};
   for (const auto& [candidate, patterns] : lists) {
     for (const auto& pattern : *patterns) {
       // Longer first; an exact name outranks a prefix of its length.
@@ -57,8 +61,9 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::create(const PipelineSet
   switch (detector_for(settings, stream)) {
     case DetectorKind::forest: return create_forest_pipeline(settings, tenant, stream, dimension);
     case DetectorKind::kmeans: return create_kmeans_pipeline(settings, tenant, stream, dimension);
+    case DetectorKind::left_mp: return create_left_mp_pipeline(settings, tenant, stream, dimension);
   }
-  return fail(ErrorCode::invalid_config, "pipeline.detector", "forest or kmeans");
+  return fail(ErrorCode::invalid_config, "pipeline.detector", "forest, kmeans or left_mp");
 }
 
 Result<std::unique_ptr<StreamPipeline>> StreamPipeline::restore(const PipelineSettings& settings,
@@ -75,6 +80,9 @@ Result<std::unique_ptr<StreamPipeline>> StreamPipeline::restore(const PipelineSe
       break;
     case state::v1::StreamState::kKmeans:
       if (kind == DetectorKind::kmeans) return restore_kmeans_pipeline(settings, state);
+      break;
+    case state::v1::StreamState::kLeftMp:
+      if (kind == DetectorKind::left_mp) return restore_left_mp_pipeline(settings, state);
       break;
     default: break;
   }
@@ -94,14 +102,19 @@ Fingerprint model_fingerprint(const PipelineSettings& s) {
   text += decay;
   // A configuration that scores every stream with the forest keeps the fingerprint it
   // had before other detectors existed, so its states stay valid across the upgrade.
-  if (s.detector == DetectorKind::forest && s.kmeans_streams.empty()) return sha256(text);
+  if (s.detector == DetectorKind::forest && s.kmeans_streams.empty() && s.left_mp_streams.empty()) {
+    return sha256(text);
+  }
   text += "\ndefault_detector=" + std::string(to_string(s.detector));
   for (const auto& pattern : s.forest_streams) text += "\nstreams.forest=" + pattern;
   for (const auto& pattern : s.kmeans_streams) text += "\nstreams.kmeans=" + pattern;
+  for (const auto& pattern : s.left_mp_streams) text += "\nstreams.left_mp=" + pattern;
   const auto& k = s.kmeans;
   text += "\nkmeans.normalizer=" + k.normalizer + "\nkmeans.window=" + std::to_string(k.window) + "\nkmeans.clusters=" + std::to_string(k.clusters) +
           "\nkmeans.warmup=" + std::to_string(k.warmup) + "\nkmeans.reservoir=" + std::to_string(k.reservoir) +
-          "\nkmeans.max_count=" + std::to_string(k.max_count);
+          "\nkmeans.max_count=" + std::to_string(k.max_count) + "\nleft_mp.window=" +
+          std::to_string(s.left_mp.window) + "\nleft_mp.history=" + std::to_string(s.left_mp.history) +
+          "\nleft_mp.normalize=" + (s.left_mp.normalize ? "true" : "false");
   return sha256(text);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // One stream's detector pipeline, owned by one worker thread. By the stream's detector:
 //   forest:  Normalizer -> ThresholdedForest -> SeverityBands -> MetaDriftDetector
-//   kmeans:  SubsequenceKMeans -> AdaptiveThreshold -> SeverityBands -> MetaDriftDetector
+//   kmeans:  [Normalizer] -> SubsequenceKMeans -> AdaptiveThreshold -> SeverityBands -> MetaDriftDetector
+//   left_mp: LeftMatrixProfile -> AdaptiveThreshold -> SeverityBands -> MetaDriftDetector
 // process() scores every observation (score, then update if the sampler allowed it) and
 // returns an alert when the adaptive threshold flags it, carrying the detector's
 // attribution (top features with their share, direction and expected value) and the
@@ -24,9 +25,9 @@
 namespace anomstream::daemon {
 
 // Which detector scores a stream (pipeline.detector, pipeline.streams.*).
-enum class DetectorKind : std::uint8_t { forest, kmeans };
+enum class DetectorKind : std::uint8_t { forest, kmeans, left_mp };
 
-// "forest", "kmeans".
+// "forest", "kmeans", "left_mp".
 std::string_view to_string(DetectorKind kind) noexcept;
 // The kind a name stands for; nullopt for an unknown name.
 std::optional<DetectorKind> parse_detector_kind(std::string_view name) noexcept;
@@ -46,6 +47,16 @@ struct KMeansSettings {
   std::size_t max_count = 1000;
 };
 
+// LeftMatrixProfile's parameters (pipeline.left_mp), for univariate streams; alignment
+// `newest`, as kmeans.
+struct LeftMpSettings {
+  std::size_t window = 50;     // m: TSB-AD's and TimeEval's Left_STAMPi default
+  std::size_t history = 4096;  // H: candidate neighbours kept (about 64 H bytes per stream)
+  // Raw Euclidean distances (false) or z-normalised ones (true, the matrix profile):
+  // raw distances were better on 12 of the 16 TSB-AD-U development files (docs/quality.md).
+  bool normalize = false;
+};
+
 struct PipelineSettings {
   DetectorKind detector = DetectorKind::forest;
   // Streams whose detector is not `detector`, by kind: exact names, or prefixes ending
@@ -53,7 +64,9 @@ struct PipelineSettings {
   // in one list only).
   std::vector<std::string> forest_streams;
   std::vector<std::string> kmeans_streams;
+  std::vector<std::string> left_mp_streams;
   KMeansSettings kmeans;
+  LeftMpSettings left_mp;
   std::string normalizer = "z_score";
   std::size_t num_trees = 100;
   std::size_t sample_size = 256;

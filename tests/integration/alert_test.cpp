@@ -140,3 +140,57 @@ TEST_CASE("injected anomalies raise alerts that point at the perturbed feature, 
     CHECK(broken.out.find("BROKEN at line 3: missing entry: expected sequence 3, found 4") != std::string::npos);
   }
 }
+
+TEST_CASE("each stream gets its configured detector: a left_mp stream alerts on a spike and refuses a wide "
+          "observation, counted, while a kmeans stream beside it is scored") {
+  DaemonUnderTest daemon(
+      "pipeline:\n  streams:\n    left_mp: [\"cpu/*\"]\n    kmeans: [flows]\n"
+      "  left_mp:\n    window: 20\n    history: 500\n  kmeans:\n    window: 10\n    warmup: 100\n    reservoir: 100\n"
+      "sinks:\n  json_lines: \"{dir}/alerts.jsonl\"\n",
+      "detectors");
+  auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+  constexpr int ROWS = 1500;
+  constexpr int SPIKE = 1200;
+  const auto send = [&](const std::string& stream, int from, int to, int width) {
+    anomstream::v1::ObservationBatch batch;
+    for (int t = from; t < to; ++t) {
+      auto* o = batch.add_observations();
+      o->set_tenant("t");
+      o->set_stream(stream);
+      o->set_timestamp_ns(t);
+      for (int j = 0; j < width; ++j) {
+        o->add_values(std::sin(2 * 3.141592653589793 * t / 50.0 + j) + (t == SPIKE && j == 0 ? 4.0 : 0.0));
+      }
+    }
+    grpc::ClientContext context;
+    anomstream::v1::IngestSummary summary;
+    REQUIRE(stub->ObserveBatch(&context, batch, &summary).ok());
+  };
+  for (int t = 0; t < ROWS; t += 100) {
+    send("cpu/host-1", t, t + 100, 1);
+    send("flows", t, t + 100, 3);
+  }
+  // A three-value observation on a new left_mp stream: its pipeline cannot be built.
+  send("cpu/host-2", 0, 1, 3);
+  REQUIRE(anomstream::test::poll_until(
+      [&] { return daemon.metric("anomstream_worker_observations_scored_total") == 2 * ROWS; }));
+  REQUIRE(anomstream::test::poll_until([&] {
+    return daemon.metric("anomstream_ingest_observations_rejected_total", {{"reason", "no_capacity"}}) == 1;
+  }));
+  CHECK(daemon.wait_for_output("event=pipeline_error tenant=\"t\" stream=\"cpu/host-2\""));
+  CHECK(daemon.stop().exit_code == 0);
+  // One alert per stream, each on the spike: the left_mp and kmeans subsequences that
+  // still hold it afterwards are echoes.
+  std::map<std::string, int> alerts, on_spike;
+  for (const auto& line : read_lines(daemon.dir() + "/alerts.jsonl")) {
+    const bool univariate = line.find("\"stream\":\"cpu/host-1\"") != std::string::npos;
+    const std::string detector = univariate ? "left_mp" : "kmeans";
+    REQUIRE(line.find("\"detector\":\"" + detector + "\"") != std::string::npos);
+    ++alerts[detector];
+    if (line.find("\"timestamp_ns\":" + std::to_string(SPIKE) + ",") != std::string::npos) ++on_spike[detector];
+  }
+  CHECK(alerts["left_mp"] == 1);
+  CHECK(on_spike["left_mp"] == 1);
+  CHECK(alerts["kmeans"] == 1);
+  CHECK(on_spike["kmeans"] == 1);
+}

@@ -5,6 +5,8 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "snapshot_errors.hpp"
 #include "window_distance.hpp"
@@ -281,25 +283,58 @@ std::size_t LeftMatrixProfile::memory_bytes() const noexcept {
          recent_scores_.memory_bytes();
 }
 
-Result<double> LeftMatrixProfile::expected_newest() const noexcept {
+namespace {
+
+// Mean and population standard deviation of x[0, m).
+std::pair<double, double> moments(const double* x, std::size_t m) noexcept {
+  double mean = 0.0;
+  for (std::size_t i = 0; i < m; ++i) mean += x[i];
+  mean /= static_cast<double>(m);
+  double squares = 0.0;
+  for (std::size_t i = 0; i < m; ++i) squares += (x[i] - mean) * (x[i] - mean);
+  return {mean, std::sqrt(squares / static_cast<double>(m))};
+}
+
+}  // namespace
+
+Result<LeftMatrixProfile::Pair> LeftMatrixProfile::neighbor_pair() const noexcept {
   if (neighbor_offset_ < 0) return fail(ErrorCode::not_ready, "neighbor", "needs a neighbour outside the exclusion zone");
-  const std::size_t m = config_.window;
-  const double* newest = values_.padded_window().data() + config_.history + 1;
-  const double* neighbor = newest - static_cast<std::size_t>(neighbor_offset_);
-  const double last = neighbor[m - 1];
+  Pair pair;
+  pair.newest = values_.padded_window().data() + config_.history + 1;
+  pair.neighbor = pair.newest - static_cast<std::size_t>(neighbor_offset_);
+  if (config_.normalize) {
+    std::tie(pair.mean, pair.sd) = moments(pair.newest, config_.window);
+    std::tie(pair.neighbor_mean, pair.neighbor_sd) = moments(pair.neighbor, config_.window);
+  }
+  return pair;
+}
+
+Result<double> LeftMatrixProfile::expected_newest() const noexcept {
+  auto pair = neighbor_pair();
+  if (!pair) return std::unexpected(pair.error());
+  const double last = pair->neighbor[config_.window - 1];
   if (!config_.normalize) return last + reference_;
-  const auto moments = [m](const double* x) {
-    double mean = 0.0;
-    for (std::size_t i = 0; i < m; ++i) mean += x[i];
-    mean /= static_cast<double>(m);
-    double squares = 0.0;
-    for (std::size_t i = 0; i < m; ++i) squares += (x[i] - mean) * (x[i] - mean);
-    return std::pair{mean, std::sqrt(squares / static_cast<double>(m))};
-  };
-  const auto [mean, sd] = moments(newest);
-  const auto [neighbor_mean, neighbor_sd] = moments(neighbor);
-  if (sd < FLAT_SD || neighbor_sd < FLAT_SD) return mean + reference_;
-  return mean + sd * (last - neighbor_mean) / neighbor_sd + reference_;
+  if (pair->sd < FLAT_SD || pair->neighbor_sd < FLAT_SD) return pair->mean + reference_;
+  return pair->mean + pair->sd * (last - pair->neighbor_mean) / pair->neighbor_sd + reference_;
+}
+
+Result<std::size_t> LeftMatrixProfile::top_lag() const noexcept {
+  auto pair = neighbor_pair();
+  if (!pair) return std::unexpected(pair.error());
+  const std::size_t m = config_.window;
+  // Flat subsequences normalise to zeros, as in the distance.
+  const double a = config_.normalize ? (pair->sd < FLAT_SD ? 0.0 : 1.0 / pair->sd) : 1.0;
+  const double b = config_.normalize ? (pair->neighbor_sd < FLAT_SD ? 0.0 : 1.0 / pair->neighbor_sd) : 1.0;
+  std::size_t top = 0;
+  double largest = -1.0;
+  for (std::size_t i = 0; i < m; ++i) {
+    const double d = (pair->newest[i] - pair->mean) * a - (pair->neighbor[i] - pair->neighbor_mean) * b;
+    if (d * d > largest) {
+      largest = d * d;
+      top = m - 1 - i;
+    }
+  }
+  return top;
 }
 
 LeftMatrixProfileSnapshot LeftMatrixProfile::snapshot() const {

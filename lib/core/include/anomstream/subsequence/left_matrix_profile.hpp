@@ -145,6 +145,10 @@ class LeftMatrixProfile {
   // and standard deviation to the newest subsequence's (its mean when either is flat).
   // not_ready while there is no neighbour.
   [[nodiscard]] Result<double> expected_newest() const noexcept;
+  // Where the newest subsequence differs most from its nearest neighbour: the lag (0 =
+  // the newest value) of the largest squared difference of the pair (z-normalised with
+  // normalisation). not_ready while there is no neighbour.
+  [[nodiscard]] Result<std::size_t> top_lag() const noexcept;
   [[nodiscard]] std::uint64_t rows_seen() const noexcept { return values_.pushed(); }
   // The effective exclusion zone e (ceil(m/4) when the config says 0).
   [[nodiscard]] std::size_t exclusion_zone() const noexcept { return exclusion_; }
@@ -170,6 +174,14 @@ class LeftMatrixProfile {
     double scale = 0.0;
   };
   [[nodiscard]] Terms measure(const double* x) const noexcept;
+  // The newest subsequence and its nearest neighbour (values minus reference), with their
+  // means and population sds when normalising (else 0).
+  struct Pair {
+    const double* newest = nullptr;
+    const double* neighbor = nullptr;
+    double mean = 0.0, sd = 0.0, neighbor_mean = 0.0, neighbor_sd = 0.0;
+  };
+  [[nodiscard]] Result<Pair> neighbor_pair() const noexcept;
   void measure_newest() noexcept;
   // a in correlations_[q] = (QT - a shift_j) scale_j: m mu_i, or 1 without normalisation.
   [[nodiscard]] double correlation_scale() const noexcept;
