@@ -1,5 +1,5 @@
 // The daemon's per-stream pipeline (Normalizer -> ThresholdedForest -> severity -> meta
-// drift, alerts built with attribution) run on one thread over what anomstream_load's
+// drift, alerts built with attribution; or SubsequenceKMeans in its place) run on one thread over what anomstream_load's
 // first sender sends: the same 64 batches of 256 synthetic observations (seed 100),
 // cycled, round-robin over the streams. This is the library's own single-thread rate on
 // the daemon's workload, against which a worker's scored observations per busy core
@@ -9,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -27,7 +28,8 @@ using anomstream::daemon::WorkItem;
 constexpr std::size_t ROWS = 64 * 256;     // anomstream_load's pre-generated batches
 constexpr std::size_t WARM_UP_PASSES = 4;  // every stream past its sample size many times
 
-// Args: tenants, streams per tenant.
+// Args: tenants, streams per tenant, detector (0: forest, 1: kmeans with the default
+// pipeline.kmeans, W = 40, k = 10).
 void BM_StreamPipeline(benchmark::State& state) {
   anomstream::tools::TrafficGenerator generator({.seed = 100,
                                                  .tenants = static_cast<std::uint32_t>(state.range(0)),
@@ -38,7 +40,8 @@ void BM_StreamPipeline(benchmark::State& state) {
     item = WorkItem{.tenant = o.tenant, .stream = o.stream, .timestamp_ns = o.timestamp_ns,
                     .values = std::vector<double>(o.values.begin(), o.values.end())};
   }
-  const PipelineSettings settings;
+  PipelineSettings settings;
+  if (state.range(2) == 1) settings.detector = anomstream::daemon::DetectorKind::kmeans;
   std::map<std::string, std::unique_ptr<StreamPipeline>> pipelines;
   // One pipeline pointer per row, so the loop measures the pipelines, not the map.
   std::vector<StreamPipeline*> route(ROWS);
@@ -51,7 +54,10 @@ void BM_StreamPipeline(benchmark::State& state) {
     }
     route[i] = p.get();
   }
-  for (std::size_t pass = 0; pass < WARM_UP_PASSES; ++pass) {
+  // kmeans: every stream past its warm-up (its inline refits), twice over.
+  const std::size_t streams = pipelines.size();
+  const std::size_t passes = std::max(WARM_UP_PASSES, 2 * settings.kmeans.warmup * streams / ROWS + 1);
+  for (std::size_t pass = 0; pass < (state.range(2) == 1 ? passes : WARM_UP_PASSES); ++pass) {
     for (std::size_t i = 0; i < ROWS; ++i) {
       if (!route[i]->process(items[i])) std::abort();
     }
@@ -69,4 +75,12 @@ void BM_StreamPipeline(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_StreamPipeline)->Args({2, 1})->Args({4, 1})->Args({16, 4})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_StreamPipeline)
+    ->ArgNames({"tenants", "streams", "kmeans"})
+    ->Args({2, 1, 0})
+    ->Args({4, 1, 0})
+    ->Args({16, 4, 0})
+    ->Args({2, 1, 1})
+    ->Args({4, 1, 1})
+    ->Args({16, 4, 1})
+    ->Unit(benchmark::kMicrosecond);
