@@ -215,6 +215,41 @@ TEST_CASE("eval --detector kmeans,ewma,cusum grades a TSB-AD-M file with the VUS
   }
 }
 
+TEST_CASE("eval over a folder prints each mean with its 95% bootstrap interval over the files") {
+  const auto a = shared_data_file("tsb-ad-u", "005_NAB_id_5_Traffic_tr_594_1st_1645.csv");
+  const auto b = shared_data_file("tsb-ad-u", "014_NAB_id_14_WebService_tr_500_1st_1045.csv");
+  if (!a || !b) return;
+  // A folder of links to two files (nothing copied).
+  const auto dir = temp_file("placeholder", "").parent_path() / "two-files";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink(std::filesystem::absolute(*a), dir / a->filename());
+  std::filesystem::create_symlink(std::filesystem::absolute(*b), dir / b->filename());
+  auto r = run_process({ctl_path(), "eval", dir.string(), "--detector", "ewma", "--compact"}, std::chrono::seconds(30));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  // The two files' VUS-PR, their mean, and the interval row, from the Markdown table.
+  const auto cell = [&](const std::string& first) {
+    const auto at = r.out.find("| " + first + " |");
+    REQUIRE(at != std::string::npos);
+    const auto line = r.out.substr(at, r.out.find('\n', at) - at);
+    return line.substr(line.rfind(" |", line.size() - 3) + 2);  // the last column
+  };
+  const double x = std::stod(cell(a->filename().string()));
+  const double y = std::stod(cell(b->filename().string()));
+  const std::string mean = cell("**mean**");
+  REQUIRE(mean.find("**") != std::string::npos);
+  const std::string interval = cell("95% interval");
+  const auto open = interval.find('[');
+  REQUIRE(open != std::string::npos);
+  const double lower = std::stod(interval.substr(open + 1));
+  const double upper = std::stod(interval.substr(interval.find(',') + 1));
+  // A resampled mean of two values lies between them, and 2000 resamples of two files
+  // draw both extremes (each has probability 1/4 per resample).
+  CHECK(lower == std::min(x, y));
+  CHECK(upper == std::max(x, y));
+  CHECK(lower < upper);
+}
+
 TEST_CASE("eval --detector ensemble with no delay grades a TSB-AD-M file with the VUS-PR docs/quality.md reports") {
   const auto path = shared_data_file("tsb-ad-m", "148_SMAP_id_5_Sensor_tr_2011_1st_5060.csv");
   if (!path) return;

@@ -4,7 +4,8 @@
 // Streams each TSB-AD file through the chosen detectors and grades the scores with
 // TSB-AD's protocol: window = find_length_rank(first channel), then VUS-PR, VUS-ROC and
 // range-AUC-PR. One file prints `name value` lines; a folder prints a Markdown table with
-// the mean over the files (and writes PREFIX.md and PREFIX.csv with --output).
+// the mean over the files with its 95% bootstrap interval (and writes PREFIX.md and
+// PREFIX.csv with --output).
 
 #include <boost/program_options.hpp>
 
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -25,6 +27,7 @@
 #include "anomstream/eval/find_length_rank.hpp"
 #include "anomstream/eval/tsb_ad_m_dataset.hpp"
 #include "anomstream/eval/tsb_ad_metrics.hpp"
+#include "anomstream/triage/bootstrap_report.hpp"
 #include "commands.hpp"
 #include "detectors.hpp"
 #include "progress_bar.hpp"
@@ -117,8 +120,7 @@ Table make_table(const std::vector<FileResult>& results, const std::vector<std::
   for (const auto& b : baselines) table.header.push_back(b + " (published)");
 
   const std::size_t metric_columns = detectors.size() * 3 + baselines.size();
-  std::vector<double> sums(metric_columns, 0.0);
-  std::vector<std::size_t> counts(metric_columns, 0);
+  std::vector<std::vector<double>> values_of(metric_columns);
   for (const auto& r : results) {
     std::vector<std::string> row = {r.name, std::to_string(r.rows), std::to_string(r.dims),
                                     std::to_string(r.anomalies), std::to_string(r.window)};
@@ -131,8 +133,7 @@ Table make_table(const std::vector<FileResult>& results, const std::vector<std::
       const double values[3] = {d.metrics->vus_pr, d.metrics->vus_roc, d.metrics->range_auc_pr};
       for (std::size_t k = 0; k < 3; ++k) {
         if (!compact || k == 0) row.push_back(fixed(values[k]));
-        sums[i * 3 + k] += values[k];
-        ++counts[i * 3 + k];
+        values_of[i * 3 + k].push_back(values[k]);
       }
       if (compact) continue;
       row.push_back(fixed(d.seconds, 2));
@@ -141,26 +142,40 @@ Table make_table(const std::vector<FileResult>& results, const std::vector<std::
     for (std::size_t b = 0; b < baselines.size(); ++b) {
       const auto& v = r.published[b];
       row.push_back(v ? fixed(*v) : "—");
-      if (v) {
-        sums[detectors.size() * 3 + b] += *v;
-        ++counts[detectors.size() * 3 + b];
-      }
+      if (v) values_of[detectors.size() * 3 + b].push_back(*v);
     }
     table.rows.push_back(std::move(row));
   }
-  auto mean = [&](std::size_t k) { return counts[k] ? fixed(sums[k] / static_cast<double>(counts[k])) : "—"; };
-  std::vector<std::string> mean_row = {"mean", "", "", "", ""};
-  for (std::size_t i = 0; i < detectors.size(); ++i) {
-    if (compact) {
-      mean_row.push_back(mean(i * 3));
-      continue;
+  // The mean over the files, and its 95% percentile-bootstrap interval over them (2000
+  // resamples of the files, seed 42): how much the mean depends on which files were drawn.
+  auto bootstrap = triage::BootstrapReport::create({.resamples = 2000, .confidence = 0.95, .seed = 42});
+  auto mean = [&](std::size_t k) {
+    const auto& v = values_of[k];
+    if (v.empty()) return std::string("—");
+    double sum = 0.0;
+    for (const double x : v) sum += x;
+    return fixed(sum / static_cast<double>(v.size()));
+  };
+  auto interval = [&](std::size_t k) {
+    if (!bootstrap || values_of[k].empty()) return std::string("—");
+    auto ci = bootstrap->interval(values_of[k]);
+    return ci ? "[" + fixed(ci->lower) + ", " + fixed(ci->upper) + "]" : std::string("—");
+  };
+  for (const auto& [label, cell] : {std::pair<std::string, std::function<std::string(std::size_t)>>{"mean", mean},
+                                    {"95% interval", interval}}) {
+    std::vector<std::string> row = {label, "", "", "", ""};
+    for (std::size_t i = 0; i < detectors.size(); ++i) {
+      if (compact) {
+        row.push_back(cell(i * 3));
+        continue;
+      }
+      for (std::size_t k = 0; k < 3; ++k) row.push_back(cell(i * 3 + k));
+      row.push_back("");
+      row.push_back("");
     }
-    for (std::size_t k = 0; k < 3; ++k) mean_row.push_back(mean(i * 3 + k));
-    mean_row.push_back("");
-    mean_row.push_back("");
+    for (std::size_t b = 0; b < baselines.size(); ++b) row.push_back(cell(detectors.size() * 3 + b));
+    table.rows.push_back(std::move(row));
   }
-  for (std::size_t b = 0; b < baselines.size(); ++b) mean_row.push_back(mean(detectors.size() * 3 + b));
-  table.rows.push_back(std::move(mean_row));
   return table;
 }
 
@@ -183,7 +198,10 @@ void write_markdown(std::ostream& out, const Table& table) {
 void write_csv(std::ostream& out, const Table& table) {
   auto line = [&](const std::vector<std::string>& fields) {
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      out << (i ? "," : "") << (fields[i] == "—" || fields[i] == "n/a" ? "" : fields[i]);
+      const std::string& f = fields[i];
+      out << (i ? "," : "");
+      if (f == "—" || f == "n/a") continue;
+      out << (f.find(',') == std::string::npos ? f : "\"" + f + "\"");  // an interval "[a, b]"
     }
     out << "\n";
   };
