@@ -88,13 +88,10 @@ class KMeansPipeline final : public StreamPipeline {
   [[nodiscard]] std::uint64_t normalizer_clipped() const noexcept override { return normalizer_.clipped(); }
 
  private:
-  // Above the threshold because of a row an earlier alert reported: that alert's row is
-  // still in the window (fewer than W rows ago) and the window's largest share sits at
-  // it or before it, not in a row that came after.
+  // pipeline_parts::is_window_echo, the window's largest share by lag deciding.
   [[nodiscard]] bool is_echo(const forest::LagAttribution& attribution) const noexcept {
-    if (last_alert_position_ == 0) return false;
-    const std::uint64_t since = position_ - last_alert_position_;
-    return since < kmeans_.config().window && attribution.top_lag() >= since;
+    return pipeline_parts::is_window_echo(last_alert_position_, position_, kmeans_.config().window,
+                                          [&] { return std::optional<std::size_t>(attribution.top_lag()); });
   }
 
   v1::Alert make_alert(const WorkItem& item, const pipeline_parts::ScoreGate::Verdict& verdict, double score,

@@ -76,15 +76,13 @@ class LeftMpPipeline final : public StreamPipeline {
   [[nodiscard]] std::uint64_t normalizer_clipped() const noexcept override { return 0; }
 
  private:
-  // Above the threshold because of the value an earlier alert reported: it is still in
-  // the newest subsequence (fewer than m values ago) and the pair differs most at it or
-  // before it, not at a value that came after.
+  // pipeline_parts::is_window_echo, where the subsequence differs most from its nearest
+  // neighbour deciding.
   [[nodiscard]] bool is_echo(std::uint64_t position) const noexcept {
-    if (last_alert_position_ == 0) return false;
-    const std::uint64_t since = position - last_alert_position_;
-    if (since >= profile_.config().window) return false;
-    auto lag = profile_.top_lag();
-    return lag && *lag >= since;
+    return pipeline_parts::is_window_echo(last_alert_position_, position, profile_.config().window, [&] {
+      auto lag = profile_.top_lag();
+      return lag ? std::optional<std::size_t>(*lag) : std::nullopt;
+    });
   }
 
   std::uint64_t last_alert_position_ = 0;  // 0: no alert yet

@@ -120,15 +120,9 @@ Result<ScoreGate::Verdict> ScoreGate::judge(double score, bool ready) noexcept {
 }
 
 Status ScoreGate::retune(const PipelineSettings& settings) {
-  auto valid = forest::AdaptiveThreshold::create(threshold_config(settings));
-  if (!valid) return std::unexpected(valid.error());
   auto bands = severity_bands(settings);
   if (!bands) return std::unexpected(bands.error());
-  forest::AdaptiveThresholdSnapshot state = threshold_.snapshot();
-  state.config = valid->config();
-  auto retuned = forest::AdaptiveThreshold::restore(state);
-  if (!retuned) return std::unexpected(retuned.error());
-  threshold_ = *retuned;
+  if (auto s = threshold_.retune(threshold_config(settings)); !s) return s;
   bands_ = std::move(*bands);
   return {};
 }

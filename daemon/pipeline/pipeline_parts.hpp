@@ -46,6 +46,20 @@ v1::Alert make_alert(const WorkItem& item, DetectorKind detector, double score, 
 void add_top_features(v1::Alert& alert, const forest::DiVector& attribution, std::span<const double> values,
                       std::span<const double> expected, std::size_t top, std::vector<std::size_t>& order);
 
+// The echo rule of the window detectors (kmeans, left_mp): an observation above the
+// threshold is an echo when the row of the stream's last alert (at `last_alert`, 0:
+// none) is still in the window ending at `position` (fewer than `window` rows ago) and
+// the window differs most at that row or before it: top_lag(), asked only then, is the
+// lag (0 = newest) of its largest part.
+template <class TopLag>
+bool is_window_echo(std::uint64_t last_alert, std::uint64_t position, std::size_t window, TopLag&& top_lag) {
+  if (last_alert == 0) return false;
+  const std::uint64_t since = position - last_alert;
+  if (since >= window) return false;
+  const std::optional<std::size_t> lag = top_lag();
+  return lag && *lag >= since;
+}
+
 // The adaptive threshold, severity bands and meta-drift detector over one stream's raw
 // scores. judge() grades a score against the statistics so far, then folds it in
 // (winsorised, as AdaptiveThreshold does), and feeds it to the meta-drift detector.

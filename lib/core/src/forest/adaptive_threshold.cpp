@@ -79,4 +79,14 @@ AdaptiveThresholdSnapshot AdaptiveThreshold::snapshot() const {
   return {config_, count_, weight_, mean_, m2_};
 }
 
+Status AdaptiveThreshold::retune(const AdaptiveThresholdConfig& config) {
+  if (auto valid = create(config); !valid) return std::unexpected(valid.error());
+  AdaptiveThresholdSnapshot state = snapshot();
+  state.config = config;
+  auto retuned = restore(state);
+  if (!retuned) return std::unexpected(retuned.error());
+  *this = *retuned;
+  return {};
+}
+
 }  // namespace anomstream::forest

@@ -75,15 +75,7 @@ Result<ThresholdedForest> ThresholdedForest::create(const ThresholdedForestConfi
   return ThresholdedForest(std::move(*forest), *threshold);
 }
 
-Status ThresholdedForest::retune(const AdaptiveThresholdConfig& config) {
-  if (auto valid = AdaptiveThreshold::create(config); !valid) return std::unexpected(valid.error());
-  AdaptiveThresholdSnapshot state = threshold_.snapshot();
-  state.config = config;
-  auto retuned = AdaptiveThreshold::restore(state);
-  if (!retuned) return std::unexpected(retuned.error());
-  threshold_ = *retuned;
-  return {};
-}
+Status ThresholdedForest::retune(const AdaptiveThresholdConfig& config) { return threshold_.retune(config); }
 
 Result<ThresholdedForest> ThresholdedForest::restore(const ThresholdedForestSnapshot& snapshot,
                                                      std::shared_ptr<TreeExecutor> executor) {

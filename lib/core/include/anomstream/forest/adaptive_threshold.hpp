@@ -48,6 +48,9 @@ class AdaptiveThreshold {
   [[nodiscard]] Result<Grading> grade(double score) const noexcept;
   // Folds `score` in (capped at the current threshold once warm).
   [[nodiscard]] Status update(double score) noexcept;
+  // Applies another configuration over the statistics so far; invalid_config (naming the
+  // field) leaves the threshold unchanged.
+  [[nodiscard]] Status retune(const AdaptiveThresholdConfig& config);
 
   [[nodiscard]] double threshold() const noexcept;
   [[nodiscard]] double mean() const noexcept { return mean_; }
