@@ -4,11 +4,25 @@
 #include <string>
 #include <utility>
 
+#include "anomstream/core/siphash.hpp"
+
 namespace anomstream::triage {
+
+namespace {
+// The scope key's inputs: outside the hyperplanes' counter range.
+constexpr std::uint64_t SCOPE_KEY_INPUT = ~std::uint64_t{0} - 2;
+}  // namespace
 
 LshAlertClusterer::LshAlertClusterer(const LshAlertClustererConfig& config,
                                      RandomHyperplanes hyperplanes)
-    : config_(config), hyperplanes_(std::move(hyperplanes)), table_(config.max_entries) {}
+    : config_(config),
+      hyperplanes_(std::move(hyperplanes)),
+      scope_key_{siphash24_u64(*config.key, SCOPE_KEY_INPUT), siphash24_u64(*config.key, SCOPE_KEY_INPUT - 1)},
+      table_(config.max_entries) {}
+
+std::uint64_t LshAlertClusterer::table_key(std::uint64_t scope, std::uint64_t signature) const noexcept {
+  return scope == 0 ? signature : siphash24_u64(scope_key_, scope ^ signature);
+}
 
 Result<LshAlertClusterer> LshAlertClusterer::create(const LshAlertClustererConfig& config,
                                                     const SecretKeyDrawer& drawer) {
@@ -33,21 +47,34 @@ Result<std::uint64_t> LshAlertClusterer::signature(std::span<const double> vecto
 
 Result<ClusterAssignment> LshAlertClusterer::assign(std::span<const double> vector,
                                                     std::int64_t time_ns) noexcept {
+  return assign_keyed(0, vector, time_ns);
+}
+
+Result<ClusterAssignment> LshAlertClusterer::assign(std::string_view scope, std::span<const double> vector,
+                                                    std::int64_t time_ns) noexcept {
+  if (scope.empty() || scope.size() > MAX_SCOPE_BYTES) return fail(ErrorCode::invalid_input, "scope", "1 to 1024 bytes");
+  // Never 0, which marks the unscoped entries.
+  return assign_keyed(siphash24(scope_key_, scope) | 1U, vector, time_ns);
+}
+
+Result<ClusterAssignment> LshAlertClusterer::assign_keyed(std::uint64_t scope, std::span<const double> vector,
+                                                          std::int64_t time_ns) noexcept {
   if (auto norm = checked_norm(vector, config_.dimension); !norm) return std::unexpected(norm.error());
   if (time_ns < 0) return fail(ErrorCode::invalid_input, "time_ns", ">= 0");
   const std::uint64_t signature = *hyperplanes_.signature(vector);
   const std::int64_t now = std::max(time_ns, newest_ns_);
   newest_ns_ = now;
-  auto* node = table_.find(signature);
+  const std::uint64_t key = table_key(scope, signature);
+  auto* node = table_.find(key);
   bool opened = false;
   if (node == nullptr) {
     if (table_.full()) ++evictions_;
-    node = &table_.insert(signature, Cluster{next_id_++, now, now, 0});
+    node = &table_.insert(key, Cluster{signature, scope, next_id_++, now, now, 0});
     opened = true;
   } else {
     table_.touch(*node);
     if (now - node->value.last_ns > config_.window_ns) {
-      node->value = Cluster{next_id_++, now, now, 0};
+      node->value = Cluster{signature, scope, next_id_++, now, now, 0};
       opened = true;
     }
   }
@@ -63,8 +90,8 @@ std::size_t LshAlertClusterer::memory_bytes() const noexcept {
 LshAlertClustererSnapshot LshAlertClusterer::snapshot() const {
   LshAlertClustererSnapshot snapshot{config_, next_id_, newest_ns_, evictions_, {}};
   table_.for_each([&](const auto& node) {
-    snapshot.entries.push_back({node.key, node.value.id, node.value.first_ns, node.value.last_ns,
-                                node.value.size});
+    snapshot.entries.push_back({node.value.signature, node.value.scope, node.value.id, node.value.first_ns,
+                                node.value.last_ns, node.value.size});
   });
   return snapshot;
 }
@@ -90,10 +117,11 @@ Result<LshAlertClusterer> LshAlertClusterer::restore(const LshAlertClustererSnap
     }
     if (e.last_ns < previous) return corrupt("entries", "least recently seen first");
     if (e.size == 0) return corrupt("entries.size", ">= 1");
-    if (clusterer->table_.find(e.signature) != nullptr) return corrupt("entries.signature", "unique");
+    const std::uint64_t key = clusterer->table_key(e.scope, e.signature);
+    if (clusterer->table_.find(key) != nullptr) return corrupt("entries.signature", "unique within its scope");
     previous = e.last_ns;
     ids.push_back(e.id);
-    clusterer->table_.insert(e.signature, Cluster{e.id, e.first_ns, e.last_ns, e.size});
+    clusterer->table_.insert(key, Cluster{e.signature, e.scope, e.id, e.first_ns, e.last_ns, e.size});
   }
   std::sort(ids.begin(), ids.end());
   if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) return corrupt("entries.id", "unique");

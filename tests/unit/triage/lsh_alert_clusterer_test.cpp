@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include "anomstream/core/secret_key.hpp"
@@ -138,4 +139,35 @@ TEST_CASE("lsh: bad input and config are errors; snapshot and restore continue b
   broken = clusterer.snapshot();
   broken.config.key.reset();
   CHECK(LshAlertClusterer::restore(broken).error().field == "config.key");
+}
+
+TEST_CASE("lsh: scopes keep equal signatures apart, and survive snapshot and restore") {
+  auto clusterer = make(5, 12, 16);
+  const auto a = clusterer.assign("host-a", at_angle(0), 0);
+  const auto a_again = clusterer.assign("host-a", at_angle(0), 1);
+  const auto b = clusterer.assign("host-b", at_angle(0), 2);
+  const auto unscoped = clusterer.assign(at_angle(0), 3);
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(unscoped);
+  CHECK(a_again->cluster_id == a->cluster_id);
+  CHECK(a_again->size == 2);
+  CHECK(b->cluster_id != a->cluster_id);
+  CHECK(b->opened);
+  CHECK(unscoped->cluster_id != a->cluster_id);
+  CHECK(unscoped->cluster_id != b->cluster_id);
+  CHECK(clusterer.entries() == 3);
+  CHECK(clusterer.assign("", at_angle(0), 4).error().field == "scope");
+  CHECK(clusterer.assign(std::string(1025, 's'), at_angle(0), 4).error().field == "scope");
+
+  // Each entry keeps its signature and scope; the restored table answers alike.
+  auto copy = LshAlertClusterer::restore(clusterer.snapshot());
+  REQUIRE(copy);
+  CHECK(copy->assign("host-b", at_angle(0), 5)->cluster_id == b->cluster_id);
+  CHECK(copy->assign("host-a", at_angle(0), 5)->cluster_id == a->cluster_id);
+  auto broken = clusterer.snapshot();
+  broken.entries[1] = broken.entries[0];
+  broken.entries[1].id = broken.entries[2].id + 1;
+  broken.next_id = broken.entries[1].id + 1;
+  CHECK(LshAlertClusterer::restore(broken).error().field == "entries.signature");
 }

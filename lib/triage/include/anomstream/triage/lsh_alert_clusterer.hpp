@@ -8,6 +8,9 @@
 // The hyperplanes come from a per-instance secret key (core's draw_secret_key, unless
 // the config supplies one for tests and replays): someone who crafts alerts cannot
 // predict signatures, so cannot force their alerts into another cluster or split one.
+// A scope (for example a stream name) keeps alerts of different scopes apart: the same
+// signature under two scopes is two clusters. Scopes are hashed under a key derived from
+// the secret key, so a crafted scope name cannot land on another scope's entries.
 // Time never runs backwards: an alert older than the newest seen counts as arriving at
 // the newest time. A signature whose cluster has closed opens a new cluster (new id).
 // Bound: at most `max_entries` signatures are remembered; a new one beyond that evicts
@@ -26,6 +29,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "anomstream/core/error.hpp"
@@ -48,6 +52,7 @@ struct LshAlertClustererConfig {
 
 struct LshClusterEntry {
   std::uint64_t signature = 0;
+  std::uint64_t scope = 0;  // keyed hash of the scope; 0: unscoped
   std::uint64_t id = 0;
   std::int64_t first_ns = 0;
   std::int64_t last_ns = 0;
@@ -70,12 +75,16 @@ struct LshAlertClustererSnapshot {
 class LshAlertClusterer {
  public:
   static constexpr std::size_t MAX_ENTRIES = std::size_t{1} << 20;
+  static constexpr std::size_t MAX_SCOPE_BYTES = 1024;
 
   [[nodiscard]] static Result<LshAlertClusterer> create(
       const LshAlertClustererConfig& config, const SecretKeyDrawer& drawer = draw_secret_key);
   [[nodiscard]] static Result<LshAlertClusterer> restore(const LshAlertClustererSnapshot& snapshot);
 
   [[nodiscard]] Result<ClusterAssignment> assign(std::span<const double> vector,
+                                                 std::int64_t time_ns) noexcept;
+  // As assign(vector, time_ns), within `scope` (1 to 1024 bytes, else invalid_input).
+  [[nodiscard]] Result<ClusterAssignment> assign(std::string_view scope, std::span<const double> vector,
                                                  std::int64_t time_ns) noexcept;
   // The signature assign() would use.
   [[nodiscard]] Result<std::uint64_t> signature(std::span<const double> vector) const noexcept;
@@ -88,6 +97,8 @@ class LshAlertClusterer {
 
  private:
   struct Cluster {
+    std::uint64_t signature = 0;
+    std::uint64_t scope = 0;
     std::uint64_t id = 0;
     std::int64_t first_ns = 0;
     std::int64_t last_ns = 0;
@@ -95,9 +106,13 @@ class LshAlertClusterer {
   };
 
   LshAlertClusterer(const LshAlertClustererConfig& config, RandomHyperplanes hyperplanes);
+  [[nodiscard]] Result<ClusterAssignment> assign_keyed(std::uint64_t scope, std::span<const double> vector,
+                                                       std::int64_t time_ns) noexcept;
+  [[nodiscard]] std::uint64_t table_key(std::uint64_t scope, std::uint64_t signature) const noexcept;
 
   LshAlertClustererConfig config_;
   RandomHyperplanes hyperplanes_;
+  SipKey scope_key_;  // derived from the key, apart from the hyperplanes' inputs
   detail::LruTable<Cluster> table_;
   std::uint64_t next_id_ = 1;
   std::int64_t newest_ns_ = 0;
