@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
 
 #include "sink/alert_json.hpp"
+#include "triage/triage_desk.hpp"
 #include "worker/log_text.hpp"
 #include "version.hpp"
 
@@ -267,24 +269,73 @@ void Daemon::fill_status(v1::StatusReply& reply) const {
   }
 }
 
-bool Daemon::handle_feedback(const v1::Feedback& feedback) {
-  // Alert ids end in the daemon-wide sequence number: "<tenant>/<stream>/<sequence>".
+namespace {
+
+// How long SubmitFeedback waits for the owning worker (it queues behind observations).
+constexpr std::chrono::seconds FEEDBACK_WAIT{5};
+
+std::int64_t feedback_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string grpc_status_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::NOT_FOUND: return "not_found";
+    case grpc::StatusCode::UNAVAILABLE: return "unavailable";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "deadline_exceeded";
+    default: return "failed";
+  }
+}
+
+}  // namespace
+
+grpc::Status Daemon::handle_feedback(const v1::Feedback& feedback, const std::string& tenant,
+                                     v1::FeedbackReply& reply) {
   const auto& id = feedback.alert_id();
-  const auto slash = id.rfind('/');
-  std::uint64_t sequence = 0;
-  const char* first = id.data() + (slash == std::string::npos ? 0 : slash + 1);
-  const auto [ptr, ec] = std::from_chars(first, id.data() + id.size(), sequence);
-  const bool known = ec == std::errc() && ptr == id.data() + id.size() && sequence >= 1 &&
-                     sequence <= hub_->published();
+  auto request = std::make_shared<FeedbackRequest>();
+  parse_alert_key(split_alert_id(id).second, request->key);  // checked by the service
+  request->label = feedback.verdict() == v1::VERDICT_TRUE_POSITIVE    ? triage::FeedbackLabel::true_positive
+                   : feedback.verdict() == v1::VERDICT_FALSE_POSITIVE ? triage::FeedbackLabel::false_positive
+                                                                      : triage::FeedbackLabel::benign;
+  request->now_ns = feedback_clock_ns();
+  auto answer = request->done.get_future();
+  grpc::Status status = grpc::Status::OK;
+  FeedbackOutcome outcome;
+  if (!admission_->send_feedback(tenant, request)) {
+    status = {grpc::StatusCode::UNAVAILABLE, "the tenant's worker queue is full or closed; retry"};
+  } else if (answer.wait_for(FEEDBACK_WAIT) != std::future_status::ready) {
+    status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the tenant's worker did not answer in time; the verdict may "
+                                                   "still apply (resubmitting it is safe)"};
+  } else {
+    outcome = answer.get();
+    if (outcome.kind == FeedbackOutcome::Kind::not_found) {
+      status = {grpc::StatusCode::NOT_FOUND,
+                "alert_id: tenant \"" + escape_for_log(tenant) + "\" has no recent alert with this id (the last " +
+                    std::to_string(config_.triage.recent_alerts) + " per tenant are kept: triage.recent_alerts)"};
+    } else if (outcome.kind == FeedbackOutcome::Kind::failed) {
+      status = {grpc::StatusCode::INTERNAL, "the verdict could not be stored: " + outcome.error};
+    }
+  }
+  const bool known = status.ok();
+  metrics_->feedback(known ? 0 : outcome.kind == FeedbackOutcome::Kind::not_found ? 1 : 3).Increment();
+  if (known) {
+    reply.set_known_alert(true);
+    reply.set_first_verdict(outcome.verdict.first);
+    reply.set_cluster_id(outcome.verdict.cluster_id);
+    reply.set_probability(outcome.verdict.probability);
+  }
   std::string payload = "{\"alert_id\":";
   append_json_string(payload, id);
   payload += ",\"verdict\":\"" + v1::Verdict_Name(feedback.verdict()) + "\",\"known\":" +
-             (known ? "true" : "false") + ",\"note\":";
+             (known ? "true" : "false") + ",\"result\":\"" +
+             (known ? "recorded" : grpc_status_name(status.error_code())) + "\",\"note\":";
   append_json_string(payload, feedback.note());
   audit("feedback", payload + "}");
-  spdlog::info("event=feedback alert_id=\"{}\" verdict={} known={}", escape_for_log(id),
-               v1::Verdict_Name(feedback.verdict()), known);
-  return known;
+  spdlog::info("event=feedback alert_id=\"{}\" verdict={} known={} first={} stream=\"{}\"", escape_for_log(id),
+               v1::Verdict_Name(feedback.verdict()), known, known && outcome.verdict.first,
+               escape_for_log(outcome.verdict.stream));
+  return status;
 }
 
 }  // namespace anomstream::daemon

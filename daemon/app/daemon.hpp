@@ -88,7 +88,8 @@ class Daemon {
   void reopen_sinks(const std::string& json_lines);
   std::expected<std::shared_ptr<grpc::ServerCredentials>, std::string> grpc_credentials() const;
   void fill_status(v1::StatusReply& reply) const;
-  bool handle_feedback(const v1::Feedback& feedback);
+  // Routes a verdict to the worker owning `tenant` and waits (bounded) for its answer.
+  grpc::Status handle_feedback(const v1::Feedback& feedback, const std::string& tenant, v1::FeedbackReply& reply);
   void audit(std::string_view kind, const std::string& payload);
   std::int64_t now_ns() const;
 

@@ -43,6 +43,27 @@ std::expected<std::string, std::string> read_pem(const std::string& path, std::s
   return std::move(text).str();
 }
 
+TriageSettings triage_settings(const DaemonConfig& config, const Fingerprint& fingerprint) {
+  const auto& t = config.triage;
+  constexpr std::int64_t S = 1'000'000'000;
+  TriageSettings out;
+  out.recent_alerts = static_cast<std::size_t>(t.recent_alerts);
+  out.top_features = static_cast<std::size_t>(config.pipeline.top_features);
+  out.cluster_bits = static_cast<std::size_t>(t.cluster_bits);
+  out.cluster_window_ns = t.cluster_window_s * S;
+  out.cluster_entries = static_cast<std::size_t>(t.cluster_max_entries);
+  out.feedback_bits = static_cast<std::size_t>(t.feedback_bits);
+  out.feedback_entries = static_cast<std::size_t>(t.feedback_max_entries);
+  out.false_positive_ttl_ns = t.false_positive_ttl_s * S;
+  out.benign_ttl_ns = t.benign_ttl_s * S;
+  out.true_positive_ttl_ns = t.true_positive_ttl_s * S;
+  out.false_positive_factor = t.false_positive_factor;
+  out.benign_factor = t.benign_factor;
+  out.true_positive_factor = t.true_positive_factor;
+  out.model_version = std::string(VERSION) + "/" + to_hex(fingerprint).substr(0, 12);
+  return out;
+}
+
 }  // namespace
 
 std::expected<BoundPorts, std::string> Daemon::start() {
@@ -222,6 +243,7 @@ Daemon::StepResult Daemon::start_workers() {
   context.store = store_.get();
   context.fingerprint = model_fingerprint(settings_->get());
   context.snapshot_interval = std::chrono::seconds(config_.state.snapshot_interval_s);
+  context.triage = triage_settings(config_, context.fingerprint);
   // Each worker's tenant index and each tenant's stream index under keys of their own
   // (tenant and stream names are the clients' choice), all drawn before the first
   // worker starts.
@@ -248,7 +270,10 @@ Daemon::StepResult Daemon::start_grpc() {
   service_ = std::make_unique<GrpcIngestService>(
       *admission_, *hub_, *access_, static_cast<std::size_t>(config_.max_batch),
       [this](v1::StatusReply& reply) { fill_status(reply); },
-      [this](const v1::Feedback& feedback) { return handle_feedback(feedback); });
+      [this](const v1::Feedback& feedback, const std::string& tenant, v1::FeedbackReply& reply) {
+        return handle_feedback(feedback, tenant, reply);
+      },
+      *metrics_);
   auto credentials = grpc_credentials();
   if (!credentials) return std::unexpected(credentials.error());
   grpc::EnableDefaultHealthCheckService(true);

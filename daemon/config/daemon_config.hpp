@@ -101,6 +101,20 @@ struct DaemonConfig {
     std::int64_t max_subscribers = 0;
     std::int64_t subscriber_capacity = 0;
   } sink;
+  struct Triage {
+    std::int64_t recent_alerts = 0;
+    std::int64_t cluster_bits = 0;
+    std::int64_t cluster_window_s = 0;
+    std::int64_t cluster_max_entries = 0;
+    std::int64_t feedback_bits = 0;
+    std::int64_t feedback_max_entries = 0;
+    std::int64_t false_positive_ttl_s = 0;
+    std::int64_t benign_ttl_s = 0;
+    std::int64_t true_positive_ttl_s = 0;
+    double false_positive_factor = 0;
+    double benign_factor = 0;
+    double true_positive_factor = 0;
+  } triage;
   std::string log_level;
   std::int64_t shutdown_deadline_ms = 0;
   struct Audit {

@@ -100,6 +100,16 @@ void Admission::close_queues() {
   for (auto& sender : senders_) sender.close();
 }
 
+bool Admission::send_feedback(const std::string& tenant, std::shared_ptr<FeedbackRequest> request) {
+  const std::size_t worker = worker_of(tenant);
+  WorkItem item;
+  item.tenant = tenant;
+  item.feedback = std::move(request);
+  if (senders_[worker].try_send(std::move(item)) != hotpath::SendStatus::sent) return false;
+  enqueued_[worker].fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 std::size_t Admission::worker_of(std::string_view tenant) const {
   return siphash24(shard_key_, tenant) % senders_.size();
 }

@@ -3,18 +3,21 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "triage/triage_desk.hpp"
 #include "worker/log_text.hpp"
 
 namespace anomstream::daemon {
 
 GrpcIngestService::GrpcIngestService(Admission& admission, AlertHub& hub, const AccessControl& access,
-                                     std::size_t max_batch, StatusProvider status, FeedbackHandler feedback)
+                                     std::size_t max_batch, StatusProvider status, FeedbackHandler feedback,
+                                     DaemonMetrics& metrics)
     : admission_(admission),
       hub_(hub),
       access_(access),
       max_batch_(max_batch),
       status_(std::move(status)),
-      feedback_(std::move(feedback)) {}
+      feedback_(std::move(feedback)),
+      metrics_(metrics) {}
 
 namespace {
 grpc::Status denied(std::string_view action, std::string_view tenant) {
@@ -126,19 +129,33 @@ grpc::Status GrpcIngestService::WatchAlerts(grpc::ServerContext* context,
 grpc::Status GrpcIngestService::SubmitFeedback(grpc::ServerContext* context, const v1::Feedback* request,
                                                v1::FeedbackReply* reply) {
   const auto caller = access_.authenticate(*context);
-  if (!caller.status.ok()) return caller.status;
-  // Alert ids start with the tenant: "<tenant>/<stream>/<sequence>".
-  const std::string_view id = request->alert_id();
-  const std::string_view tenant = id.substr(0, id.find('/'));
-  if (!caller.allows(Action::feedback, tenant)) return denied("give feedback on", tenant);
-  if (request->alert_id().empty()) {
-    return {grpc::StatusCode::INVALID_ARGUMENT, "alert_id: must not be empty"};
+  if (!caller.status.ok()) {
+    metrics_.feedback(2).Increment();
+    return caller.status;
   }
-  if (request->verdict() == v1::VERDICT_UNSPECIFIED) {
-    return {grpc::StatusCode::INVALID_ARGUMENT, "verdict: must be set"};
+  const auto refuse = [&](grpc::StatusCode code, std::string message) {
+    metrics_.feedback(2).Increment();
+    return grpc::Status(code, std::move(message));
+  };
+  // "<tenant>/<32 hex digits>": the tenant is everything before the last '/'.
+  const auto [tenant, key] = split_alert_id(request->alert_id());
+  std::array<std::uint8_t, 16> parsed{};
+  if (tenant.empty() || !parse_alert_key(key, parsed)) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  "alert_id: \"<tenant>/<32 lowercase hex digits>\" as the alert carries it");
   }
-  reply->set_known_alert(feedback_(*request));
-  return grpc::Status::OK;
+  if (!caller.allows(Action::feedback, tenant)) {
+    metrics_.feedback(2).Increment();
+    return denied("give feedback on", tenant);
+  }
+  if (request->verdict() == v1::VERDICT_UNSPECIFIED || !v1::Verdict_IsValid(request->verdict())) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT, "verdict: true positive, false positive or benign");
+  }
+  if (request->note().size() > MAX_FEEDBACK_NOTE_BYTES) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  "note: at most " + std::to_string(MAX_FEEDBACK_NOTE_BYTES) + " bytes");
+  }
+  return feedback_(*request, std::string(tenant), *reply);
 }
 
 grpc::Status GrpcIngestService::GetStatus(grpc::ServerContext* context, const v1::StatusRequest* /*request*/,

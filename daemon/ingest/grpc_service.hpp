@@ -18,13 +18,17 @@
 
 namespace anomstream::daemon {
 
+inline constexpr std::size_t MAX_FEEDBACK_NOTE_BYTES = 4096;
+
 class GrpcIngestService final : public v1::IngestService::Service {
  public:
   using StatusProvider = std::function<void(v1::StatusReply&)>;
-  using FeedbackHandler = std::function<bool(const v1::Feedback&)>;
+  // A well-formed verdict the caller may give, for `tenant` (the alert id's tenant).
+  using FeedbackHandler =
+      std::function<grpc::Status(const v1::Feedback&, const std::string& tenant, v1::FeedbackReply&)>;
 
   GrpcIngestService(Admission& admission, AlertHub& hub, const AccessControl& access, std::size_t max_batch,
-                    StatusProvider status, FeedbackHandler feedback);
+                    StatusProvider status, FeedbackHandler feedback, DaemonMetrics& metrics);
 
   grpc::Status Observe(grpc::ServerContext* context, grpc::ServerReader<v1::Observation>* reader,
                        v1::IngestSummary* reply) override;
@@ -51,6 +55,7 @@ class GrpcIngestService final : public v1::IngestService::Service {
   std::size_t max_batch_;
   StatusProvider status_;
   FeedbackHandler feedback_;
+  DaemonMetrics& metrics_;
   std::atomic<bool> stopping_{false};
 };
 

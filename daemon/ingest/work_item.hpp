@@ -1,10 +1,14 @@
 #pragma once
 // What an ingest thread hands a worker through its bounded queue: one validated
-// observation, already routed to the worker that owns its tenant.
+// observation, already routed to the worker that owns its tenant, or an analyst's
+// verdict on one of the tenant's alerts (then `feedback` is set and the rest unused).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "triage/feedback_request.hpp"
 
 namespace anomstream::daemon {
 
@@ -15,6 +19,7 @@ struct WorkItem {
   std::int64_t received_steady_ns = 0;  // steady clock at receipt, for the latency histogram
   std::int64_t received_ns = 0;         // wall clock at receipt, reported in alerts
   std::vector<double> values;
+  std::shared_ptr<FeedbackRequest> feedback{};
   bool update = true;  // the sampler's decision: also update the model
 };
 

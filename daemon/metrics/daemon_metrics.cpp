@@ -159,6 +159,20 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                             "a row an earlier alert of the stream reported (no new alert raised)")
                       .Register(*registry_)
                       .Add({});
+  alerts_suppressed_ = &prometheus::BuildCounter()
+                           .Name("anomstream_alerts_suppressed_total")
+                           .Help("Alerts not raised because an analyst marked a similar alert of the stream a "
+                                 "false positive (each still written to the audit log)")
+                           .Register(*registry_)
+                           .Add({});
+  auto& feedback = prometheus::BuildCounter()
+                       .Name("anomstream_feedback_verdicts_total")
+                       .Help("Analyst verdicts received through SubmitFeedback, by result")
+                       .Register(*registry_);
+  feedback_[0] = &feedback.Add({{"result", "recorded"}});
+  feedback_[1] = &feedback.Add({{"result", "not_found"}});
+  feedback_[2] = &feedback.Add({{"result", "refused"}});
+  feedback_[3] = &feedback.Add({{"result", "failed"}});
   values_clipped_ = &prometheus::BuildCounter()
                         .Name("anomstream_pipeline_values_clipped_total")
                         .Help("Feature values that entered a stream's normaliser statistics clipped "

@@ -85,6 +85,9 @@ class DaemonMetrics {
   prometheus::Counter& tenant_streams_evicted() { return *stream_evictions_; }
   prometheus::Counter& values_clipped() { return *values_clipped_; }
   prometheus::Counter& alert_echoes() { return *alert_echoes_; }
+  prometheus::Counter& alerts_suppressed() { return *alerts_suppressed_; }
+  // result: 0 recorded, 1 not_found, 2 refused (malformed or unauthorised), 3 failed
+  prometheus::Counter& feedback(std::size_t result) { return *feedback_[result]; }
   prometheus::Counter& audit_entries() { return *audit_entries_; }
   prometheus::Counter& audit_write_errors() { return *audit_write_errors_; }
   prometheus::Counter& watch_dropped() { return *watch_dropped_; }
@@ -114,6 +117,8 @@ class DaemonMetrics {
   prometheus::Counter* stream_evictions_ = nullptr;
   prometheus::Counter* values_clipped_ = nullptr;
   prometheus::Counter* alert_echoes_ = nullptr;
+  prometheus::Counter* alerts_suppressed_ = nullptr;
+  std::array<prometheus::Counter*, 4> feedback_{};
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* audit_write_errors_ = nullptr;
   prometheus::Counter* watch_dropped_ = nullptr;

@@ -113,6 +113,25 @@ bool AlertHub::publish(v1::Alert alert) {
     }
     alert.set_sequence(sequence);
     queue_.push_back(std::move(alert));
+    ++pushed_;
+    metrics_.sink_queue_depth().Set(static_cast<double>(queue_.size()));
+  }
+  queue_ready_.notify_one();
+  return true;
+}
+
+bool AlertHub::publish_suppressed(v1::Alert alert) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (closing_ || queue_.size() >= limits_.queue_capacity) {
+      ++lost_suppressed_;
+      metrics_.sink_alerts_dropped().Increment();
+      return false;
+    }
+    alert.set_sequence(0);
+    alert.set_suppressed(true);
+    queue_.push_back(std::move(alert));
+    ++pushed_;
     metrics_.sink_queue_depth().Set(static_cast<double>(queue_.size()));
   }
   queue_ready_.notify_one();
@@ -124,12 +143,14 @@ void AlertHub::run() {
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_ready_.wait(lock, [&] { return !queue_.empty() || lost_ > 0 || closing_; });
-      if (queue_.empty() && lost_ == 0 && closing_) return;
+      queue_ready_.wait(lock, [&] { return !queue_.empty() || lost_ > 0 || lost_suppressed_ > 0 || closing_; });
+      if (queue_.empty() && lost_ == 0 && lost_suppressed_ == 0 && closing_) return;
       batch.swap(queue_);
       metrics_.sink_queue_depth().Set(0);
     }
-    const std::uint64_t last = batch.empty() ? 0 : batch.back().sequence();
+    std::uint64_t last = 0;
+    for (const auto& alert : batch) last = std::max(last, alert.sequence());
+    const std::uint64_t handled = batch.size();
     {
       std::lock_guard json_lock(json_mutex_);
       for (auto& alert : batch) deliver(alert);
@@ -141,6 +162,7 @@ void AlertHub::run() {
       std::lock_guard lock(queue_mutex_);
       // Everything assigned is either written or lost once the queue is empty.
       finished_ = queue_.empty() ? sequence_ : std::max(finished_, last);
+      handled_ += handled;
     }
     queue_drained_.notify_all();
   }
@@ -148,8 +170,22 @@ void AlertHub::run() {
 
 // Called on the sink thread with json_mutex_ held.
 void AlertHub::deliver(v1::Alert& alert) {
-  alert.set_alert_id(alert.tenant() + "/" + alert.stream() + "/" + std::to_string(alert.sequence()));
+  // Named by the tenant's triage desk; only an alert it could not name (its key draw
+  // failed) gets one here, unique within this run only.
+  if (alert.alert_id().empty()) {
+    alert.set_alert_id(alert.tenant() + "/" + alert.stream() + "/" + std::to_string(alert.sequence()));
+  }
   const std::string json = alert_to_json(alert);
+  if (alert.suppressed()) {
+    if (audit_ != nullptr) {
+      if (audit_->append(wall_ns(), "alert_suppressed", json)) {
+        metrics_.audit_entries().Increment();
+      } else {
+        metrics_.sink_errors().Increment();
+      }
+    }
+    return;
+  }
   if (json_ != nullptr) {
     if (std::fwrite(json.data(), 1, json.size(), json_) != json.size() || std::fputc('\n', json_) == EOF) {
       metrics_.sink_errors().Increment();
@@ -171,17 +207,21 @@ void AlertHub::deliver(v1::Alert& alert) {
 void AlertHub::note_losses() {
   std::uint64_t lost = 0;
   std::uint64_t first = 0;
+  std::uint64_t suppressed = 0;
   {
     std::lock_guard lock(queue_mutex_);
     lost = std::exchange(lost_, 0);
     first = first_lost_;
+    suppressed = std::exchange(lost_suppressed_, 0);
   }
-  if (lost == 0) return;
-  spdlog::warn("event=alerts_dropped count={} first_sequence={} reason=sink_queue_full", lost, first);
+  if (lost == 0 && suppressed == 0) return;
+  spdlog::warn("event=alerts_dropped count={} first_sequence={} suppressed={} reason=sink_queue_full", lost, first,
+               suppressed);
   if (audit_ != nullptr &&
       audit_->append(wall_ns(), "alerts_dropped",
                      "{\"event\":\"alerts_dropped\",\"count\":" + std::to_string(lost) +
-                         ",\"first_sequence\":" + std::to_string(first) + "}")) {
+                         ",\"first_sequence\":" + std::to_string(first) +
+                         ",\"suppressed\":" + std::to_string(suppressed) + "}")) {
     metrics_.audit_entries().Increment();
   }
 }
@@ -216,7 +256,9 @@ void AlertHub::unsubscribe(const std::shared_ptr<AlertSubscription>& subscriptio
 bool AlertHub::drain(std::chrono::milliseconds timeout) {
   std::unique_lock lock(queue_mutex_);
   const std::uint64_t target = sequence_;
-  return queue_drained_.wait_for(lock, timeout, [&] { return finished_ >= target || closing_; });
+  const std::uint64_t pushed = pushed_;
+  return queue_drained_.wait_for(lock, timeout,
+                                 [&] { return (finished_ >= target && handled_ >= pushed) || closing_; });
 }
 
 void AlertHub::close(std::chrono::milliseconds timeout) {
@@ -229,8 +271,13 @@ void AlertHub::close(std::chrono::milliseconds timeout) {
     closing_ = true;
     abandoned = queue_.size();
     if (abandoned > 0) {
-      if (lost_ == 0) first_lost_ = queue_.front().sequence();
-      lost_ += abandoned;
+      for (const auto& alert : queue_) {
+        if (alert.suppressed()) {
+          ++lost_suppressed_;
+        } else {
+          if (lost_++ == 0) first_lost_ = alert.sequence();
+        }
+      }
       queue_.clear();
       metrics_.sink_alerts_dropped().Increment(static_cast<double>(abandoned));
     }

@@ -92,6 +92,11 @@ class AlertHub {
   // Worker side: assigns the sequence number and queues; never waits for a sink. false
   // when the sink queue was full and the alert was lost (counted). Thread-safe.
   bool publish(v1::Alert alert);
+  // Worker side: an alert that feedback suppressed (alert.suppressed()). It takes no
+  // sequence number and reaches only the audit log (an `alert_suppressed` entry), in
+  // the order it was published among the others; lost (counted) like any alert when the
+  // sink queue is full.
+  bool publish_suppressed(v1::Alert alert);
   // Refused (the reason) beyond max_subscribers. `peer` names the client in the status.
   std::expected<std::shared_ptr<AlertSubscription>, std::string> subscribe(std::string tenant,
                                                                            v1::Severity min_severity,
@@ -130,6 +135,9 @@ class AlertHub {
   std::uint64_t finished_ = 0;  // highest sequence the sink thread is done with
   std::uint64_t lost_ = 0;      // lost since the sink thread last noted it
   std::uint64_t first_lost_ = 0;
+  std::uint64_t lost_suppressed_ = 0;  // suppressed alerts lost since last noted
+  std::uint64_t pushed_ = 0;    // alerts queued, suppressed ones included
+  std::uint64_t handled_ = 0;   // of those, done with by the sink thread
   bool closing_ = false;
 
   // Sink-thread side.

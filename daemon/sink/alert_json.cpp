@@ -31,9 +31,13 @@ std::string alert_to_json(const v1::Alert& a) {
   out += ",\"detector\":";
   append_json_string(out, a.detector());
   out += fmt::format(",\"timestamp_ns\":{},\"received_ns\":{},\"score\":{},\"grade\":{},"
-                     "\"severity\":\"{}\",\"threshold\":{},\"cluster_id\":{},\"top_features\":[",
+                     "\"severity\":\"{}\",\"threshold\":{},\"cluster_id\":{},\"probability\":{},"
+                     "\"feedback_factor\":{},\"suppressed\":{},\"model_version\":",
                      a.timestamp_ns(), a.received_ns(), number(a.score()), number(a.grade()),
-                     severity_name(a.severity()), number(a.threshold()), a.cluster_id());
+                     severity_name(a.severity()), number(a.threshold()), a.cluster_id(), number(a.probability()),
+                     number(a.feedback_factor()), a.suppressed() ? "true" : "false");
+  append_json_string(out, a.model_version());
+  out += ",\"top_features\":[";
   for (int i = 0; i < a.top_features_size(); ++i) {
     const auto& f = a.top_features(i);
     out += fmt::format("{}{{\"index\":{},\"share\":{},\"direction\":\"{}\",\"value\":{},\"expected\":{}}}",

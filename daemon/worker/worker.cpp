@@ -134,7 +134,10 @@ void Worker::run() {
       snapshot_due(steady_ns());
       continue;
     }
-    if (now > drain_deadline_ns_.load(std::memory_order_relaxed)) {
+    if (item->feedback) {
+      // A verdict is cheap and a client waits for it: answered even when out of time.
+      apply_feedback(item->tenant, *item->feedback);
+    } else if (now > drain_deadline_ns_.load(std::memory_order_relaxed)) {
       // Stopping and out of time: what is left is counted, not scored.
       metrics_.dropped(DropReason::shutdown).Increment();
     } else {
@@ -170,6 +173,14 @@ std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& t
     }
     state->add(stream.stream(), std::move(*pipeline));
   }
+  if (loaded->file.body.has_triage()) {
+    auto desk = TriageDesk::restore(context_.triage, loaded->file.body.triage());
+    if (!desk) {
+      context_.store->quarantine(*loaded, StateProblem::bad_body, desk.error().message());
+      return std::make_unique<TenantState>(context_.stream_index_key);
+    }
+    state->desk = std::move(*desk);
+  }
   state->position = loaded->file.body.input_position();
   state->saved_position = state->position;
   context_.store->count_restored();
@@ -197,10 +208,12 @@ bool Worker::save(const std::string& tenant, TenantState& state, bool wait) {
   body.set_tenant(tenant);
   body.set_input_position(state.position);
   for (const auto& [name, slot] : state.streams) slot.pipeline->snapshot(name, *body.add_streams());
+  if (state.desk) state.desk->snapshot(*body.mutable_triage());
   std::string bytes = encode_state_file(body, context_.fingerprint, wall_ns());
   pass_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!context_.store->submit(tenant, std::move(bytes), wait)) return false;
   state.saved_position = state.position;
+  state.desk_dirty = false;
   return true;
 }
 
@@ -368,12 +381,65 @@ void Worker::process(WorkItem& item) {
     }
   }
   if (outcome->alert) {
-    hub_.publish(std::move(*outcome->alert));
+    raise(item.tenant, *state, std::move(*outcome->alert));
   } else if (outcome->echo) {
     metrics_.alert_echoes().Increment();
   }
   scored_.fetch_add(1, std::memory_order_relaxed);
   batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);
+}
+
+void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert alert) {
+  if (!state.desk) {
+    auto desk = TriageDesk::create(context_.triage);
+    if (desk) state.desk = std::move(*desk);
+  }
+  if (state.desk) {
+    if (auto triaged = state.desk->triage(alert, wall_ns()); !triaged) {
+      // Only the key draw can fail: the alert goes out untriaged (named by the sink).
+      spdlog::error("event=triage_failed tenant=\"{}\" error=\"{}\"", escape_for_log(tenant),
+                    triaged.error().message());
+    }
+    state.desk_dirty = true;
+  }
+  if (alert.suppressed()) {
+    metrics_.alerts_suppressed().Increment();
+    hub_.publish_suppressed(std::move(alert));
+    return;
+  }
+  hub_.publish(std::move(alert));
+}
+
+void Worker::apply_feedback(const std::string& tenant, FeedbackRequest& request) {
+  FeedbackOutcome outcome;
+  // A tenant evicted from memory comes back from its state file; one never seen has no alerts.
+  const bool known = tenants_->contains(tenant);
+  if (known || context_.store != nullptr) {
+    auto entry = tenants_->get_or_create(tenant, 0);
+    if (entry) {
+      TenantState& state = ***entry;
+      if (!known) {
+        metrics_.live_tenants().Increment();
+        schedule(tenant, state, steady_ns());
+        tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
+      }
+      if (state.desk) {
+        auto verdict = state.desk->verdict(request.key, request.label, request.now_ns);
+        if (!verdict) {
+          outcome.kind = FeedbackOutcome::Kind::failed;
+          outcome.error = verdict.error().message();
+        } else if (*verdict) {
+          outcome.kind = FeedbackOutcome::Kind::recorded;
+          outcome.verdict = std::move(**verdict);
+          state.desk_dirty = true;
+        }
+      }
+    } else {
+      outcome.kind = FeedbackOutcome::Kind::failed;
+      outcome.error = entry.error().message();
+    }
+  }
+  request.done.set_value(std::move(outcome));
 }
 
 }  // namespace anomstream::daemon

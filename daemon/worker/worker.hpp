@@ -70,6 +70,7 @@ struct WorkerContext {
   StateStore* store = nullptr;      // nullptr: state is not persisted
   Fingerprint fingerprint{};        // of the model-defining settings
   std::chrono::nanoseconds snapshot_interval{0};  // 0: no periodic snapshots
+  TriageSettings triage;     // each tenant's triage desk (triage/triage_desk.hpp)
   SipKey stream_index_key{};  // secret (draw_secret_key): each tenant's stream map hashes names under it
 };
 
@@ -120,8 +121,12 @@ class Worker {
     std::uint64_t position = 0;        // observations applied, over all streams
     std::uint64_t saved_position = 0;  // position of the newest snapshot handed to the store
     std::int64_t next_snapshot_ns = 0;
-    [[nodiscard]] std::size_t memory_bytes() const noexcept { return sizeof(TenantState) + bytes; }
-    [[nodiscard]] bool dirty() const noexcept { return position != saved_position; }
+    std::unique_ptr<TriageDesk> desk;  // created at the tenant's first alert
+    bool desk_dirty = false;           // the desk changed since the newest snapshot
+    [[nodiscard]] std::size_t memory_bytes() const noexcept {
+      return sizeof(TenantState) + bytes + (desk ? desk->memory_bytes() : 0);
+    }
+    [[nodiscard]] bool dirty() const noexcept { return position != saved_position || desk_dirty; }
     void add(const std::string& name, std::unique_ptr<StreamPipeline> pipeline);
   };
   using TenantPool = forest::TenantForestPool<std::unique_ptr<TenantState>>;
@@ -133,6 +138,9 @@ class Worker {
 
   void run();
   void process(WorkItem& item);
+  // Names, clusters and calibrates an alert, then publishes it (or audits it suppressed).
+  void raise(const std::string& tenant, TenantState& state, v1::Alert alert);
+  void apply_feedback(const std::string& tenant, FeedbackRequest& request);
   std::pair<TenantState*, StreamPipeline*> pipeline_for(const WorkItem& item);
   std::unique_ptr<TenantState> restore_tenant(const std::string& tenant);
   // A stream this worker evicted from its tenant earlier and saved on its own, if any.

@@ -158,7 +158,7 @@ TEST_CASE("bearer tokens: a token writes only its tenants, watches only what it 
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer token-b");
     anomstream::v1::Feedback feedback;
-    feedback.set_alert_id("tenant-b/s/1");
+    feedback.set_alert_id("tenant-b/" + std::string(32, 'a'));
     feedback.set_verdict(anomstream::v1::VERDICT_BENIGN);
     anomstream::v1::FeedbackReply reply;
     CHECK(stub->SubmitFeedback(&context, feedback, &reply).error_code() == grpc::StatusCode::PERMISSION_DENIED);
@@ -258,16 +258,18 @@ TEST_CASE("client strings cannot forge log lines, and a flood of bad datagrams w
   auto stub = anomstream::tools::make_stub(daemon.grpc_target());
   grpc::ClientContext context;
   anomstream::v1::Feedback feedback;
-  feedback.set_alert_id("t/s/1\nevent=forged level=critical");
+  // The tenant is what precedes the id's last '/': a line break in it reaches the log
+  // (no such alert: NOT_FOUND), escaped.
+  feedback.set_alert_id("t\nevent=forged level=critical/" + std::string(32, '0'));
   feedback.set_verdict(anomstream::v1::VERDICT_FALSE_POSITIVE);
   anomstream::v1::FeedbackReply reply;
-  CHECK(stub->SubmitFeedback(&context, feedback, &reply).ok());
+  CHECK(stub->SubmitFeedback(&context, feedback, &reply).error_code() == grpc::StatusCode::NOT_FOUND);
   for (int i = 0; i < 500; ++i) anomstream::test::send_udp(daemon.udp_port(), "\xff\xfe not protobuf");
   REQUIRE(anomstream::test::poll_until([&] { return rejected(daemon, "malformed") == 500; }));
   const auto result = daemon.stop();
   const std::string log = result.err + result.out;
   CHECK(log.find("\nevent=forged") == std::string::npos);
-  CHECK(log.find("t/s/1\\x0aevent=forged") != std::string::npos);
+  CHECK(log.find("t\\x0aevent=forged") != std::string::npos);
   std::size_t refused_lines = 0;
   for (auto at = log.find("event=udp_refused"); at != std::string::npos; at = log.find("event=udp_refused", at + 1)) {
     ++refused_lines;

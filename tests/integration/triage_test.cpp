@@ -1,0 +1,179 @@
+// The analyst's loop on the real daemon: alerts carry unguessable ids, a cluster and a
+// probability; SubmitFeedback finds an alert only within its own tenant; a false-positive
+// verdict suppresses the stream's later similar alerts (counted, audited, not raised)
+// while a different anomaly still alerts; verdicts survive a restart.
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <set>
+
+#include "client.hpp"
+#include "daemon_fixture.hpp"
+
+using anomstream::test::DaemonUnderTest;
+using anomstream::test::read_lines;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Scratch {
+  fs::path path;
+  explicit Scratch(const std::string& name) {
+    path = fs::temp_directory_path() / ("anomstream-it-" + std::to_string(::getpid()) + "-" + name);
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~Scratch() { fs::remove_all(path); }
+};
+
+// Three noisy features; `spikes` maps a time to the feature pushed up by 8 at that time.
+void send(anomstream::v1::IngestService::Stub& stub, const std::string& tenant, int from, int to,
+          const std::map<int, int>& spikes) {
+  for (int start = from; start < to; start += 100) {
+    anomstream::v1::ObservationBatch batch;
+    for (int t = start; t < std::min(to, start + 100); ++t) {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919U + tenant.size());
+      std::normal_distribution<double> noise(0.0, 1.0);
+      auto* o = batch.add_observations();
+      o->set_tenant(tenant);
+      o->set_stream("s");
+      o->set_timestamp_ns(t);
+      for (int j = 0; j < 3; ++j) {
+        const auto spike = spikes.find(t);
+        o->add_values(noise(rng) + (spike != spikes.end() && spike->second == j ? 8.0 : 0.0));
+      }
+    }
+    grpc::ClientContext context;
+    anomstream::v1::IngestSummary summary;
+    REQUIRE(stub.ObserveBatch(&context, batch, &summary).ok());
+    REQUIRE(summary.accepted() == static_cast<std::uint64_t>(batch.observations_size()));
+  }
+}
+
+grpc::Status verdict(anomstream::v1::IngestService::Stub& stub, const std::string& id, anomstream::v1::Verdict v,
+                     anomstream::v1::FeedbackReply& reply) {
+  grpc::ClientContext context;
+  anomstream::v1::Feedback feedback;
+  feedback.set_alert_id(id);
+  feedback.set_verdict(v);
+  return stub.SubmitFeedback(&context, feedback, &reply);
+}
+
+// The JSON-lines alert at observation time `t`, "" when none.
+std::string alert_at(const std::vector<std::string>& lines, int t) {
+  for (const auto& line : lines) {
+    if (line.find("\"timestamp_ns\":" + std::to_string(t) + ",") != std::string::npos) return line;
+  }
+  return "";
+}
+
+std::string field(const std::string& line, const std::string& key) {
+  const auto at = line.find("\"" + key + "\":");
+  REQUIRE(at != std::string::npos);
+  const auto begin = at + key.size() + 3;
+  if (line[begin] == '"') return line.substr(begin + 1, line.find('"', begin + 1) - begin - 1);
+  return line.substr(begin, line.find_first_of(",}", begin) - begin);
+}
+
+// The audit log holds an `alert_suppressed` entry for the observation at time `t`.
+bool suppressed_in_audit(const fs::path& audit, int t) {
+  for (const auto& line : read_lines(audit.string())) {
+    if (line.find("alert_suppressed") != std::string::npos &&
+        line.find("\\\"timestamp_ns\\\":" + std::to_string(t) + ",") != std::string::npos &&
+        line.find("\\\"suppressed\\\":true") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("feedback: tenant-scoped ids, a false positive suppresses similar alerts (audited), verdicts survive a restart") {
+  Scratch scratch("triage");
+  const auto key = scratch.path / "audit.key";
+  std::ofstream(key) << "integration-triage-key-0123456789\n";
+  ::chmod(key.c_str(), 0600);
+  const auto alerts = scratch.path / "alerts.jsonl";
+  const auto audit = scratch.path / "audit.log";
+  const std::string yaml = "workers:\n  count: 1\npipeline:\n  forest:\n    num_trees: 50\n    sample_size: 64\n"
+                           "triage:\n  feedback:\n    false_positive_factor: 0.1\n"
+                           "state:\n  dir: \"" + (scratch.path / "state").string() +
+                           "\"\nsinks:\n  json_lines: \"" + alerts.string() + "\"\naudit:\n  path: \"" +
+                           audit.string() + "\"\n  key_file: \"" + key.string() + "\"\n";
+  std::string first_id;
+  std::string other_id;
+  {
+    DaemonUnderTest daemon(yaml, "triage-first");
+    auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+    send(*stub, "t", 0, 2000, {{1500, 1}});
+    REQUIRE(anomstream::test::poll_until([&] { return !alert_at(read_lines(alerts.string()), 1500).empty(); }));
+    const std::string first = alert_at(read_lines(alerts.string()), 1500);
+    first_id = field(first, "alert_id");
+    CHECK(std::regex_match(first_id, std::regex("t/[0-9a-f]{32}")));
+    CHECK(std::stoull(field(first, "cluster_id")) >= 1);
+    CHECK(field(first, "probability") == "0.5");
+    CHECK(field(first, "feedback_factor") == "1");
+    CHECK(field(first, "model_version").find('/') != std::string::npos);
+
+    anomstream::v1::FeedbackReply reply;
+    const std::string hex = first_id.substr(2);
+    // Malformed, unknown, or another tenant's name on this alert's random part.
+    CHECK(verdict(*stub, "t/s/1", anomstream::v1::VERDICT_FALSE_POSITIVE, reply).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(verdict(*stub, first_id, anomstream::v1::VERDICT_UNSPECIFIED, reply).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(verdict(*stub, "t/" + std::string(32, '0'), anomstream::v1::VERDICT_FALSE_POSITIVE, reply).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+    CHECK(verdict(*stub, "u/" + hex, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+    // The verdict: stored once as the first, a repeat is not.
+    REQUIRE(verdict(*stub, first_id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).ok());
+    CHECK(reply.known_alert());
+    CHECK(reply.first_verdict());
+    CHECK(reply.cluster_id() == std::stoull(field(first, "cluster_id")));
+    CHECK(reply.probability() < 0.5);  // one false positive at this margin: less likely confirmed
+    REQUIRE(verdict(*stub, first_id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).ok());
+    CHECK_FALSE(reply.first_verdict());
+    CHECK(daemon.metric("anomstream_feedback_verdicts_total", {{"result", "recorded"}}) == 2);
+    CHECK(daemon.metric("anomstream_feedback_verdicts_total", {{"result", "not_found"}}) == 2);
+    CHECK(daemon.metric("anomstream_feedback_verdicts_total", {{"result", "refused"}}) == 2);
+
+    // The same anomaly again is suppressed; one on another feature is raised.
+    send(*stub, "t", 2000, 3000, {{2500, 1}, {2700, 2}});
+    REQUIRE(anomstream::test::poll_until([&] { return !alert_at(read_lines(alerts.string()), 2700).empty(); }));
+    REQUIRE(anomstream::test::poll_until([&] { return daemon.metric("anomstream_alerts_suppressed_total") >= 1; }));
+    const auto lines = read_lines(alerts.string());
+    CHECK(alert_at(lines, 2500).empty());
+    other_id = field(alert_at(lines, 2700), "alert_id");
+    CHECK(other_id != first_id);
+    CHECK(daemon.stop().exit_code == 0);
+  }
+  CHECK(suppressed_in_audit(audit, 2500));
+
+  // After a restart: the tenant's desk comes back with its state, so the old alerts still
+  // take verdicts, the false positive still suppresses, and new ids are new.
+  DaemonUnderTest daemon(yaml, "triage-second");
+  auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+  anomstream::v1::FeedbackReply reply;
+  REQUIRE(verdict(*stub, first_id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).ok());
+  CHECK_FALSE(reply.first_verdict());
+  REQUIRE(verdict(*stub, other_id, anomstream::v1::VERDICT_TRUE_POSITIVE, reply).ok());
+  CHECK(reply.first_verdict());
+  send(*stub, "t", 3000, 4000, {{3500, 1}, {3700, 2}});
+  REQUIRE(anomstream::test::poll_until([&] { return !alert_at(read_lines(alerts.string()), 3700).empty(); }));
+  CHECK(anomstream::test::poll_until([&] { return daemon.metric("anomstream_alerts_suppressed_total") >= 1; }));
+  const auto lines = read_lines(alerts.string());
+  CHECK(alert_at(lines, 3500).empty());
+  std::set<std::string> ids;
+  for (const auto& line : lines) ids.insert(field(line, "alert_id"));
+  CHECK(ids.size() == lines.size());
+  CHECK(daemon.stop().exit_code == 0);
+  CHECK(suppressed_in_audit(audit, 3500));
+}
