@@ -57,9 +57,8 @@ TriageSettings triage_settings(const DaemonConfig& config, const Fingerprint& fi
   out.false_positive_ttl_ns = t.false_positive_ttl_s * S;
   out.benign_ttl_ns = t.benign_ttl_s * S;
   out.true_positive_ttl_ns = t.true_positive_ttl_s * S;
-  out.false_positive_factor = t.false_positive_factor;
+  out.escalation = t.escalation;
   out.benign_factor = t.benign_factor;
-  out.true_positive_factor = t.true_positive_factor;
   out.model_version = std::string(VERSION) + "/" + to_hex(fingerprint).substr(0, 12);
   return out;
 }

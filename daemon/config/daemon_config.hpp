@@ -111,9 +111,8 @@ struct DaemonConfig {
     std::int64_t false_positive_ttl_s = 0;
     std::int64_t benign_ttl_s = 0;
     std::int64_t true_positive_ttl_s = 0;
-    double false_positive_factor = 0;
+    double escalation = 0;
     double benign_factor = 0;
-    double true_positive_factor = 0;
   } triage;
   std::string log_level;
   std::int64_t shutdown_deadline_ms = 0;

@@ -32,10 +32,10 @@ std::string alert_to_json(const v1::Alert& a) {
   append_json_string(out, a.detector());
   out += fmt::format(",\"timestamp_ns\":{},\"received_ns\":{},\"score\":{},\"grade\":{},"
                      "\"severity\":\"{}\",\"threshold\":{},\"cluster_id\":{},\"probability\":{},"
-                     "\"feedback_factor\":{},\"suppressed\":{},\"model_version\":",
+                     "\"suppressed\":{},\"feedback\":\"{}\",\"model_version\":",
                      a.timestamp_ns(), a.received_ns(), number(a.score()), number(a.grade()),
                      severity_name(a.severity()), number(a.threshold()), a.cluster_id(), number(a.probability()),
-                     number(a.feedback_factor()), a.suppressed() ? "true" : "false");
+                     a.suppressed() ? "true" : "false", a.feedback());
   append_json_string(out, a.model_version());
   out += ",\"top_features\":[";
   for (int i = 0; i < a.top_features_size(); ++i) {

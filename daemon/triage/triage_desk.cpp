@@ -62,9 +62,9 @@ triage::FeedbackStoreConfig feedback_config(const TriageSettings& s) {
           .false_positive_ttl_ns = s.false_positive_ttl_ns,
           .benign_ttl_ns = s.benign_ttl_ns,
           .true_positive_ttl_ns = s.true_positive_ttl_ns,
-          .false_positive_factor = s.false_positive_factor,
+          .false_positive_factor = triage::FeedbackStoreConfig{}.false_positive_factor,
           .benign_factor = s.benign_factor,
-          .true_positive_factor = s.true_positive_factor,
+          .true_positive_factor = triage::FeedbackStoreConfig{}.true_positive_factor,
           .key = std::nullopt};
 }
 
@@ -109,7 +109,7 @@ TriageDesk::TriageDesk(const TriageSettings& settings, triage::LshAlertClusterer
            recent_.capacity() * (RECENT_HEAP_BOUND + settings.top_features * sizeof(std::pair<std::uint32_t, double>));
   // The feedback store is created at the first verdict; counted at its bound from the start,
   // so a verdict never pushes a tenant over its budget unannounced.
-  bytes_ += settings.feedback_entries * 48 + std::bit_ceil(settings.feedback_entries * 2) * 4 +
+  bytes_ += settings.feedback_entries * 40 + std::bit_ceil(settings.feedback_entries * 2) * 4 +
             8 * SIGNATURE_DIMENSION * settings.feedback_bits;
 }
 
@@ -172,17 +172,24 @@ Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns) {
     if (std::isfinite(f.share())) recent.features.emplace_back(f.index(), sign * f.share());
   }
   const auto vector = signature_vector(recent.features);
-  double factor = 1.0;
+  bool suppressed = false;
   if (nonzero(vector)) {
     const std::int64_t event_ns = std::max<std::int64_t>(0, alert.timestamp_ns());
     if (auto assigned = clusterer_.assign(alert.stream(), vector, event_ns)) recent.cluster_id = assigned->cluster_id;
     if (feedback_) {
-      if (auto adjusted = feedback_->adjustment(alert.stream(), vector, now_ns)) factor = *adjusted;
+      if (auto found = feedback_->match(alert.stream(), vector, now_ns); found && *found) {
+        const auto& verdict = **found;
+        alert.set_feedback(std::string(triage::to_string(verdict.label)));
+        if (verdict.label == triage::FeedbackLabel::false_positive) {
+          suppressed = recent.margin <= verdict.reference + settings_.escalation;
+        } else if (verdict.label == triage::FeedbackLabel::benign) {
+          suppressed = alert.score() * verdict.factor < alert.threshold();
+        }
+      }
     }
   }
   alert.set_cluster_id(recent.cluster_id);
-  alert.set_feedback_factor(factor);
-  alert.set_suppressed(factor < 1.0 && alert.score() * factor < alert.threshold());
+  alert.set_suppressed(suppressed);
   const auto probability = calibrator(recent.detector).probability(recent.margin);
   alert.set_probability(probability ? *probability : 0.5);
   remember(std::move(recent));
@@ -199,7 +206,7 @@ Result<std::optional<TriageDesk::Verdict>> TriageDesk::verdict(const std::array<
   if (nonzero(vector)) {
     auto store = feedback();
     if (!store) return std::unexpected(store.error());
-    if (auto recorded = (*store)->record(recent.stream, vector, label, now_ns); !recorded) {
+    if (auto recorded = (*store)->record(recent.stream, vector, label, now_ns, recent.margin); !recorded) {
       return std::unexpected(recorded.error());
     }
   }
@@ -207,16 +214,22 @@ Result<std::optional<TriageDesk::Verdict>> TriageDesk::verdict(const std::array<
   out.first = recent.verdict == 0;
   out.cluster_id = recent.cluster_id;
   out.stream = recent.stream;
-  auto& calibration = calibrator(recent.detector);
-  // An alert trains the calibrator once: a changed mind moves the feedback store, not the
-  // calibrator (online updates cannot be taken back).
-  if (out.first) {
-    if (auto updated = calibration.update(recent.margin, label != triage::FeedbackLabel::false_positive); !updated) {
-      return std::unexpected(updated.error());
-    }
-  }
   recent.verdict = static_cast<std::uint8_t>(static_cast<int>(label) + 1);
-  const auto probability = calibration.probability(recent.margin);
+  const double margin = recent.margin;
+  const std::string detector = recent.detector;
+  // Refit on every labelled alert the desk remembers of this detector (Newton, Platt's
+  // smoothed targets): a few dozen verdicts calibrate far better this way than by online
+  // steps, and a changed verdict simply counts as its latest.
+  std::vector<double> margins;
+  std::vector<std::uint8_t> labels;
+  recent_.for_each([&](const auto& node) {
+    if (node.value.verdict == 0 || node.value.detector != detector) return;
+    margins.push_back(node.value.margin);
+    labels.push_back(node.value.verdict - 1 == static_cast<int>(triage::FeedbackLabel::false_positive) ? 0 : 1);
+  });
+  auto& calibration = calibrator(detector);
+  if (auto fitted = calibration.fit(margins, labels); !fitted) return std::unexpected(fitted.error());
+  const auto probability = calibration.probability(margin);
   out.probability = probability ? *probability : 0.5;
   return std::optional<Verdict>{std::move(out)};
 }
@@ -273,9 +286,7 @@ void TriageDesk::snapshot(pb::TriageState& out) const {
     f->set_false_positive_ttl_ns(s.config.false_positive_ttl_ns);
     f->set_benign_ttl_ns(s.config.benign_ttl_ns);
     f->set_true_positive_ttl_ns(s.config.true_positive_ttl_ns);
-    f->set_false_positive_factor(s.config.false_positive_factor);
     f->set_benign_factor(s.config.benign_factor);
-    f->set_true_positive_factor(s.config.true_positive_factor);
     *f->mutable_key() = key_to_proto(*s.config.key);
     f->set_evictions(s.evictions);
     for (const auto& e : s.entries) {
@@ -283,6 +294,7 @@ void TriageDesk::snapshot(pb::TriageState& out) const {
       entry->set_key(e.key);
       entry->set_label(static_cast<std::uint32_t>(e.label));
       entry->set_labelled_at_ns(e.labelled_at_ns);
+      entry->set_reference(e.reference);
     }
   }
   recent_.for_each([&](const auto& node) {
@@ -360,7 +372,7 @@ Result<std::unique_ptr<TriageDesk>> TriageDesk::restore(const TriageSettings& se
         if (e.label() > static_cast<std::uint32_t>(triage::FeedbackLabel::true_positive)) {
           return corrupt("feedback.entries.label", "0, 1 or 2");
         }
-        s.entries.push_back({e.key(), static_cast<triage::FeedbackLabel>(e.label()), e.labelled_at_ns()});
+        s.entries.push_back({e.key(), static_cast<triage::FeedbackLabel>(e.label()), e.labelled_at_ns(), e.reference()});
       }
     }
     auto store = triage::FeedbackStore::restore(s);

@@ -12,12 +12,16 @@
 //                index mod SIGNATURE_DIMENSION (exact for streams of up to 64 values);
 //   3. cluster   LshAlertClusterer over the signature, scoped by stream, in the
 //                observations' own time: alerts of one incident share the id;
-//   4. feedback  the FeedbackStore factor of the tenant's verdicts on similar alerts of
-//                the stream (1 without one). An alert whose score times the factor falls
-//                below its threshold is suppressed: not raised, still audited and counted;
+//   4. feedback  the tenant's live verdict on a similar alert of the stream (FeedbackStore:
+//                same stream, same signature at feedback_bits, within the TTL). Under a
+//                false positive the alert is suppressed unless its margin ln(score /
+//                threshold) exceeds the dismissed alert's (the largest dismissed, when
+//                several) by more than `escalation`; under a benign verdict, when its score
+//                times benign_factor falls below the threshold; a true positive never
+//                suppresses. Suppressed: not raised, still audited and counted;
 //   5. probability PlattCalibrator (one per detector) over the margin ln(score/threshold),
-//                trained by the first verdict on each alert (true positive or benign: 1,
-//                false positive: 0); 0.5 until then;
+//                refitted at each verdict on the labelled alerts the desk remembers (true
+//                positive or benign: 1, false positive: 0); 0.5 until the first verdict;
 //   6. remembered in a bounded least-recently-used table of recent alerts, which a verdict
 //                names (an alert that has left it is NOT_FOUND).
 // Memory: fixed at creation by the settings (memory_bytes(); the recent alerts' stream
@@ -52,15 +56,14 @@ struct TriageSettings {
   std::size_t cluster_bits = 12;
   std::int64_t cluster_window_ns = 300'000'000'000;
   std::size_t cluster_entries = 256;
-  std::size_t feedback_bits = 8;
+  std::size_t feedback_bits = 2;
   std::size_t feedback_entries = 4096;
   std::int64_t false_positive_ttl_ns = 7 * 86'400'000'000'000LL;
   std::int64_t benign_ttl_ns = 7 * 86'400'000'000'000LL;
   std::int64_t true_positive_ttl_ns = 30 * 86'400'000'000'000LL;
-  double false_positive_factor = 0.5;
+  double escalation = 0.25;  // margin past a dismissed alert's at which a similar one is raised again
   double benign_factor = 0.8;
-  double true_positive_factor = 1.5;
-  std::string model_version;  // written into every alert
+  std::string model_version{};  // written into every alert
 };
 
 // The part of an alert id after "<tenant>/", as hex; false when `text` is not 32 hex digits.
@@ -87,8 +90,8 @@ class TriageDesk {
   [[nodiscard]] static Result<std::unique_ptr<TriageDesk>> restore(const TriageSettings& settings,
                                                                    const state::v1::TriageState& state);
 
-  // Sets the alert's id, cluster id, probability, model version, feedback factor and, when
-  // a false-positive verdict covers it, `suppressed`. `now_ns`: the wall clock, which
+  // Sets the alert's id, cluster id, probability, model version, the verdict that applied
+  // and, when that verdict covers it, `suppressed`. `now_ns`: the wall clock, which
   // verdict TTLs are measured in. Fails (the alert unchanged but for its id) only when
   // the id's random bits cannot be drawn.
   [[nodiscard]] Status triage(v1::Alert& alert, std::int64_t now_ns);

@@ -103,7 +103,7 @@ TEST_CASE("feedback: tenant-scoped ids, a false positive suppresses similar aler
   const auto alerts = scratch.path / "alerts.jsonl";
   const auto audit = scratch.path / "audit.log";
   const std::string yaml = "workers:\n  count: 1\npipeline:\n  forest:\n    num_trees: 50\n    sample_size: 64\n"
-                           "triage:\n  feedback:\n    false_positive_factor: 0.1\n"
+                           "triage:\n  feedback:\n    escalation: 2\n"
                            "state:\n  dir: \"" + (scratch.path / "state").string() +
                            "\"\nsinks:\n  json_lines: \"" + alerts.string() + "\"\naudit:\n  path: \"" +
                            audit.string() + "\"\n  key_file: \"" + key.string() + "\"\n";
@@ -119,7 +119,7 @@ TEST_CASE("feedback: tenant-scoped ids, a false positive suppresses similar aler
     CHECK(std::regex_match(first_id, std::regex("t/[0-9a-f]{32}")));
     CHECK(std::stoull(field(first, "cluster_id")) >= 1);
     CHECK(field(first, "probability") == "0.5");
-    CHECK(field(first, "feedback_factor") == "1");
+    CHECK(field(first, "feedback").empty());
     CHECK(field(first, "model_version").find('/') != std::string::npos);
 
     anomstream::v1::FeedbackReply reply;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <set>
 #include <tuple>
 
 namespace anomstream::tools {
@@ -27,15 +30,6 @@ bool field(const std::string& line, std::string_view name, std::string& out) {
   return true;
 }
 
-using StreamKey = std::pair<std::string, std::string>;
-
-struct Injected {
-  std::int64_t timestamp_ns = 0;
-  AnomalyKind kind = AnomalyKind::none;
-  bool caught = false;
-  bool on_time = false;
-};
-
 }  // namespace
 
 double TruthTally::precision() const noexcept {
@@ -56,61 +50,122 @@ bool parse_alert_line(const std::string& line, AlertSighting& out) {
     return false;
   }
   if (!field(line, "detector", out.detector)) out.detector.clear();
+  if (!field(line, "alert_id", out.alert_id)) out.alert_id.clear();
+  std::string number;
+  out.cluster_id = field(line, "cluster_id", number) ? std::strtoull(number.c_str(), nullptr, 10) : 0;
+  out.probability = field(line, "probability", number) ? std::strtod(number.c_str(), nullptr) : -1;
   const auto [ptr, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), out.timestamp_ns);
   return ec == std::errc() && ptr == timestamp.data() + timestamp.size();
 }
 
-std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std::uint64_t count,
-                                               const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps) {
-  std::map<StreamKey, std::vector<Injected>> truth;  // per stream, in time order
+InjectedTruth::InjectedTruth(const TrafficConfig& config, std::uint64_t count, std::uint64_t echo_steps)
+    : echo_ns_(static_cast<std::int64_t>(echo_steps) * config.step_ns) {
   TrafficGenerator generator(config);
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto o = generator.next();
-    if (o.anomaly != AnomalyKind::none) truth[{o.tenant, o.stream}].push_back({o.timestamp_ns, o.anomaly});
+    if (o.anomaly == AnomalyKind::none) continue;
+    by_stream_[{o.tenant, o.stream}].push_back({o.timestamp_ns, kinds_.size()});
+    kinds_.push_back(o.anomaly);
   }
+}
+
+InjectedTruth::Match InjectedTruth::classify(const AlertSighting& a) const {
+  const auto stream = by_stream_.find({a.tenant, a.stream});
+  if (stream == by_stream_.end()) return {};
+  const auto& injected = stream->second;
+  // The latest injected anomaly at or before the alert's observation.
+  auto it = std::upper_bound(injected.begin(), injected.end(), a.timestamp_ns,
+                             [](std::int64_t t, const Injected& x) { return t < x.timestamp_ns; });
+  if (it == injected.begin()) return {};
+  --it;
+  if (it->timestamp_ns == a.timestamp_ns) return {SightingKind::on_time, it->index};
+  if (a.timestamp_ns - it->timestamp_ns <= echo_ns_) return {SightingKind::echo, it->index};
+  return {};
+}
+
+double expected_calibration_error(const std::vector<double>& probabilities, const std::vector<bool>& outcomes,
+                                  std::size_t bins) {
+  if (probabilities.empty() || bins == 0) return 0.0;
+  std::vector<double> sum_p(bins, 0.0), sum_y(bins, 0.0), n(bins, 0.0);
+  for (std::size_t i = 0; i < probabilities.size(); ++i) {
+    const double p = std::clamp(probabilities[i], 0.0, 1.0);
+    const auto b = std::min(bins - 1, static_cast<std::size_t>(p * static_cast<double>(bins)));
+    sum_p[b] += p;
+    sum_y[b] += outcomes[i] ? 1.0 : 0.0;
+    n[b] += 1.0;
+  }
+  double ece = 0.0;
+  for (std::size_t b = 0; b < bins; ++b) {
+    if (n[b] > 0) ece += std::abs(sum_p[b] - sum_y[b]) / static_cast<double>(probabilities.size());
+  }
+  return ece;
+}
+
+std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std::uint64_t count,
+                                               const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps,
+                                               std::uint64_t review) {
+  const InjectedTruth truth(config, count, echo_steps);
   std::map<std::string, std::vector<const AlertSighting*>> by_detector;
   for (const auto& a : alerts) by_detector[a.detector].push_back(&a);
-  const std::int64_t echo_ns = static_cast<std::int64_t>(echo_steps) * config.step_ns;
 
   std::map<std::string, TruthTally> out;
   for (const auto& [detector, sightings] : by_detector) {
-    auto marks = truth;  // caught flags are per detector
     TruthTally& tally = out[detector];
+    std::vector<bool> caught(truth.anomalies(), false), on_time(truth.anomalies(), false);
+    using ClusterKey = std::tuple<std::string, std::string, std::uint64_t>;
+    std::set<ClusterKey> clusters;
+    std::map<std::size_t, std::set<ClusterKey>> clusters_of_anomaly;
+    std::map<ClusterKey, std::set<std::size_t>> anomalies_of_cluster;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> seen_on_stream;
+    std::vector<double> probabilities;
+    std::vector<bool> outcomes;
+    std::uint64_t unclustered = 0;
     for (const AlertSighting* a : sightings) {
       ++tally.alerts;
-      auto stream = marks.find({a->tenant, a->stream});
-      if (stream == marks.end()) {
-        ++tally.false_alerts;
-        continue;
-      }
-      auto& injected = stream->second;
-      // The latest injected anomaly at or before the alert's observation.
-      auto it = std::upper_bound(injected.begin(), injected.end(), a->timestamp_ns,
-                                 [](std::int64_t t, const Injected& x) { return t < x.timestamp_ns; });
-      if (it == injected.begin()) {
-        ++tally.false_alerts;
-        continue;
-      }
-      --it;
-      if (it->timestamp_ns == a->timestamp_ns) {
+      const auto match = truth.classify(*a);
+      const bool real = match.kind != SightingKind::false_alert;
+      if (match.kind == SightingKind::on_time) {
         ++tally.on_time;
-        it->caught = it->on_time = true;
-      } else if (a->timestamp_ns - it->timestamp_ns <= echo_ns) {
+        caught[match.anomaly] = on_time[match.anomaly] = true;
+      } else if (match.kind == SightingKind::echo) {
         ++tally.echoes;
-        it->caught = true;
+        caught[match.anomaly] = true;
       } else {
         ++tally.false_alerts;
       }
-    }
-    for (const auto& [key, injected] : marks) {
-      for (const auto& x : injected) {
-        const auto kind = static_cast<std::size_t>(x.kind);
-        ++tally.injected;
-        ++tally.injected_by_kind[kind];
-        tally.caught += x.caught ? 1 : 0;
-        tally.caught_on_time += x.on_time ? 1 : 0;
-        tally.caught_by_kind[kind] += x.caught ? 1 : 0;
+      // Without a cluster id an alert is its own incident.
+      const ClusterKey cluster{a->tenant, a->cluster_id == 0 ? a->stream + "#" + std::to_string(++unclustered) : "",
+                               a->cluster_id};
+      clusters.insert(cluster);
+      if (real) {
+        clusters_of_anomaly[match.anomaly].insert(cluster);
+        anomalies_of_cluster[cluster].insert(match.anomaly);
       }
+      if (++seen_on_stream[{a->tenant, a->stream}] > review) {
+        ++tally.later_alerts;
+        tally.later_false += real ? 0 : 1;
+      }
+      if (a->probability >= 0) {
+        probabilities.push_back(a->probability);
+        outcomes.push_back(real);
+      }
+    }
+    tally.clusters = clusters.size();
+    for (const auto& [anomaly, its] : clusters_of_anomaly) {
+      tally.clusters_on_anomalies += its.size();
+      const bool shared = std::any_of(its.begin(), its.end(),
+                                      [&](const ClusterKey& c) { return anomalies_of_cluster[c].size() > 1; });
+      tally.shared_clusters += shared ? 1 : 0;
+    }
+    tally.with_probability = probabilities.size();
+    tally.ece = expected_calibration_error(probabilities, outcomes);
+    for (std::size_t i = 0; i < truth.anomalies(); ++i) {
+      const auto kind = static_cast<std::size_t>(truth.kind(i));
+      ++tally.injected;
+      ++tally.injected_by_kind[kind];
+      tally.caught += caught[i] ? 1 : 0;
+      tally.caught_on_time += on_time[i] ? 1 : 0;
+      tally.caught_by_kind[kind] += caught[i] ? 1 : 0;
     }
   }
   return out;

@@ -24,6 +24,34 @@ struct AlertSighting {
   std::string tenant;
   std::string stream;
   std::int64_t timestamp_ns = 0;
+  std::string alert_id;         // "" when absent
+  std::uint64_t cluster_id = 0;  // 0 when absent
+  double probability = -1;       // -1 when absent
+};
+
+enum class SightingKind : std::uint8_t { on_time, echo, false_alert };
+
+// The generator's injected anomalies, for classifying alerts one at a time (a live
+// analyst) or all at once (grade_alerts).
+class InjectedTruth {
+ public:
+  InjectedTruth(const TrafficConfig& config, std::uint64_t count, std::uint64_t echo_steps);
+  struct Match {
+    SightingKind kind = SightingKind::false_alert;
+    std::size_t anomaly = 0;  // index among all injected anomalies (on_time, echo)
+  };
+  [[nodiscard]] Match classify(const AlertSighting& alert) const;
+  [[nodiscard]] std::size_t anomalies() const noexcept { return kinds_.size(); }
+  [[nodiscard]] AnomalyKind kind(std::size_t anomaly) const { return kinds_[anomaly]; }
+
+ private:
+  struct Injected {
+    std::int64_t timestamp_ns;
+    std::size_t index;
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<Injected>> by_stream_;  // time order
+  std::vector<AnomalyKind> kinds_;
+  std::int64_t echo_ns_ = 0;
 };
 
 struct TruthTally {
@@ -37,6 +65,16 @@ struct TruthTally {
   // By AnomalyKind (index 0, none, unused): injected and caught.
   std::array<std::uint64_t, 4> injected_by_kind{};
   std::array<std::uint64_t, 4> caught_by_kind{};
+  // Incidents: the alerts' clusters (tenant, cluster_id; alerts without one count alone).
+  std::uint64_t clusters = 0;            // distinct over all alerts
+  std::uint64_t clusters_on_anomalies = 0;  // sum over caught anomalies of its alerts' distinct clusters
+  std::uint64_t shared_clusters = 0;     // caught anomalies whose cluster also holds another anomaly's alert
+  // After each stream's first `review` alerts (the ones an analyst looked at).
+  std::uint64_t later_alerts = 0;
+  std::uint64_t later_false = 0;
+  // Calibration of the alerts' probabilities against "on an anomaly or its echo".
+  std::uint64_t with_probability = 0;
+  double ece = 0;  // expected calibration error, 10 equal-width bins
 
   // on_time / alerts; 0 without alerts.
   [[nodiscard]] double precision() const noexcept;
@@ -47,8 +85,15 @@ struct TruthTally {
 
 // The first `count` observations of the generator `config`, against `alerts`, by the
 // alerts' detector (every detector is graded against the same injected anomalies).
+// `review`: alerts per stream counted as reviewed, before later_alerts and later_false.
 std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std::uint64_t count,
-                                               const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps);
+                                               const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps,
+                                               std::uint64_t review = 0);
+
+// Expected calibration error of `probabilities` against `outcomes` with `bins` equal-width
+// bins: the count-weighted mean over bins of |mean probability - outcome rate|; 0 when empty.
+double expected_calibration_error(const std::vector<double>& probabilities, const std::vector<bool>& outcomes,
+                                  std::size_t bins = 10);
 
 // The sighting in one JSON line of the daemon's alert sink; false for a line that is
 // not a complete alert (e.g. one still being written).

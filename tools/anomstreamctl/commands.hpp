@@ -17,5 +17,7 @@ int run_eval(int argc, char** argv);
 int run_metrics(int argc, char** argv);
 int run_state(int argc, char** argv);
 int run_truth(int argc, char** argv);
+int run_analyst(int argc, char** argv);
+int run_alerts(int argc, char** argv);
 
 }  // namespace anomstream::tools

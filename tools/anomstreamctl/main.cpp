@@ -19,12 +19,17 @@ Commands:
   watch          print alerts as JSON lines as the daemon emits them
   status         print the daemon's status
   feedback       send a verdict on an alert
+  alerts         print the daemon's JSON-lines alerts, or with --clusters one line per
+                 incident
   audit verify   verify an HMAC-chained audit log; reports the first broken or missing entry
   eval           stream TSB-AD CSV files through a detector and report VUS-PR and friends
   metrics        grade a precomputed score column against labels (VUS-PR, VUS-ROC, ...)
   state dump     print a tenant state file (state.dir/tenants/*.state) as JSON
   truth          grade the daemon's alerts against the synthetic stream's injected
-                 anomalies: caught, missed and false alerts per detector
+                 anomalies: caught, missed and false alerts, incidents and
+                 calibration per detector
+  analyst        a simulated analyst: gives the synthetic stream's ground truth as
+                 verdicts on the first alerts of each stream
 )";
 
 }  // namespace
@@ -48,6 +53,8 @@ int main(int argc, char** argv) {
   if (command == "metrics") return anomstream::tools::run_metrics(argc - 1, argv + 1);
   if (command == "state") return anomstream::tools::run_state(argc - 1, argv + 1);
   if (command == "truth") return anomstream::tools::run_truth(argc - 1, argv + 1);
+  if (command == "analyst") return anomstream::tools::run_analyst(argc - 1, argv + 1);
+  if (command == "alerts") return anomstream::tools::run_alerts(argc - 1, argv + 1);
   std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
   return anomstream::tools::EXIT_FAILURE_TO_RUN;
 }

@@ -26,7 +26,9 @@ int run_truth(int argc, char** argv) {
       ("anomaly-rate", po::value<double>()->default_value(0.004), "synthetic: fraction of anomalous observations")
       ("seed", po::value<std::uint64_t>()->default_value(1), "synthetic: random seed")
       ("echo", po::value<std::uint64_t>()->default_value(40),
-       "observations after an injected anomaly whose alerts count as its echo, not as false");
+       "observations after an injected anomaly whose alerts count as its echo, not as false")
+      ("review", po::value<std::uint64_t>()->default_value(0),
+       "alerts per stream an analyst reviewed: false alerts are also counted after them");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -64,7 +66,8 @@ int run_truth(int argc, char** argv) {
   config.streams_per_tenant = vm["streams"].as<std::uint32_t>();
   config.anomaly_rate = vm["anomaly-rate"].as<double>();
   const std::uint64_t echo = vm["echo"].as<std::uint64_t>();
-  const auto tallies = grade_alerts(config, vm["count"].as<std::uint64_t>(), alerts, echo);
+  const std::uint64_t review = vm["review"].as<std::uint64_t>();
+  const auto tallies = grade_alerts(config, vm["count"].as<std::uint64_t>(), alerts, echo, review);
 
   std::cout << fmt::format("{:<9} {:>8} {:>7} {:>8} {:>7} {:>8} {:>6} {:>6} {:>10} {:>8}  {}\n", "detector", "injected",
                            "caught", "on time", "alerts", "on anom.", "echo", "false", "precision", "recall",
@@ -79,6 +82,22 @@ int run_truth(int argc, char** argv) {
   std::cout << fmt::format("(precision: alerts on an injected anomaly or within {} observations after it, over all "
                            "alerts; {} incomplete lines skipped)\n",
                            echo, skipped);
+  std::cout << fmt::format("\n{:<9} {:>7} {:>10} {:>15} {:>17} {:>14} {:>22} {:>14}\n", "detector", "alerts",
+                           "incidents", "alerts/caught", "incidents/caught", "shared incid.",
+                           fmt::format("false after first {}", review), "ECE (alerts)");
+  for (const auto& [detector, t] : tallies) {
+    const double caught = t.caught == 0 ? 1.0 : static_cast<double>(t.caught);
+    std::cout << fmt::format("{:<9} {:>7} {:>10} {:>15.2f} {:>17.2f} {:>14} {:>22} {:>14}\n",
+                             detector.empty() ? "-" : detector, t.alerts, t.clusters,
+                             static_cast<double>(t.on_time + t.echoes) / caught,
+                             static_cast<double>(t.clusters_on_anomalies) / caught, t.shared_clusters,
+                             fmt::format("{} of {}", t.later_false, t.later_alerts),
+                             t.with_probability == 0 ? std::string("-")
+                                                     : fmt::format("{:.3f} ({})", t.ece, t.with_probability));
+  }
+  std::cout << "(incidents: distinct cluster ids; per caught anomaly, its alerts and the incidents they fall in; "
+               "shared: caught anomalies whose incident also holds another anomaly's alert; ECE: expected "
+               "calibration error of the alerts' probability against being on an anomaly or its echo, 10 bins)\n";
   return 0;
 }
 

@@ -167,11 +167,17 @@ int run_feedback(int argc, char** argv) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::FeedbackReply reply;
   const auto status = stub->SubmitFeedback(&context, feedback, &reply);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    std::cerr << "anomstreamctl feedback: " << status.error_message() << "\n";
+    return EXIT_PROBLEM;
+  }
   if (!status.ok()) {
     std::cerr << "anomstreamctl feedback: " << status.error_message() << "\n";
     return EXIT_FAILURE_TO_RUN;
   }
-  std::cout << (reply.known_alert() ? "recorded\n" : "recorded (the daemon does not know this alert id)\n");
+  std::cout << "recorded" << (reply.first_verdict() ? "" : " (replacing an earlier verdict on this alert)")
+            << "; incident " << reply.cluster_id() << "; an alert like it is now confirmed with probability "
+            << reply.probability() << "\n";
   return 0;
 }
 

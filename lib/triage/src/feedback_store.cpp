@@ -1,6 +1,8 @@
 #include "anomstream/triage/feedback_store.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -96,36 +98,53 @@ Result<std::uint64_t> FeedbackStore::key_of(std::string_view stream,
 
 Result<bool> FeedbackStore::record(std::string_view stream, std::span<const double> vector,
                                    FeedbackLabel label, std::int64_t labelled_at_ns) noexcept {
+  return record(stream, vector, label, labelled_at_ns, 0.0);
+}
+
+Result<bool> FeedbackStore::record(std::string_view stream, std::span<const double> vector,
+                                   FeedbackLabel label, std::int64_t labelled_at_ns, double reference) noexcept {
   auto key = key_of(stream, vector);
   if (!key) return std::unexpected(key.error());
   if (labelled_at_ns < 0) return fail(ErrorCode::invalid_input, "labelled_at_ns", ">= 0");
+  if (!std::isfinite(reference)) return fail(ErrorCode::non_finite, "reference", "finite");
   if (auto* node = table_.find(*key); node != nullptr) {
     table_.touch(*node);
     const Verdict& old = node->value;
     const bool newer = labelled_at_ns > old.labelled_at_ns ||
                        (labelled_at_ns == old.labelled_at_ns && label >= old.label);
-    if (newer) node->value = Verdict{label, labelled_at_ns};
+    if (newer) {
+      node->value = Verdict{label, labelled_at_ns,
+                            label == old.label ? std::max(reference, old.reference) : reference};
+    }
     return newer;
   }
   if (table_.full()) ++evictions_;
-  table_.insert(*key, Verdict{label, labelled_at_ns});
+  table_.insert(*key, Verdict{label, labelled_at_ns, reference});
   return true;
 }
 
 Result<double> FeedbackStore::adjustment(std::string_view stream, std::span<const double> vector,
                                          std::int64_t now_ns) noexcept {
+  auto found = match(stream, vector, now_ns);
+  if (!found) return std::unexpected(found.error());
+  return *found ? (*found)->factor : 1.0;
+}
+
+Result<std::optional<FeedbackStore::Match>> FeedbackStore::match(std::string_view stream,
+                                                                 std::span<const double> vector,
+                                                                 std::int64_t now_ns) noexcept {
   auto key = key_of(stream, vector);
   if (!key) return std::unexpected(key.error());
   if (now_ns < 0) return fail(ErrorCode::invalid_input, "now_ns", ">= 0");
   auto* node = table_.find(*key);
-  if (node == nullptr) return 1.0;
+  if (node == nullptr) return std::optional<Match>{};
   const Verdict verdict = node->value;
   if (now_ns - verdict.labelled_at_ns >= ttl(verdict.label)) {
     table_.erase(*key);
-    return 1.0;
+    return std::optional<Match>{};
   }
   table_.touch(*node);
-  return factor(verdict.label);
+  return std::optional<Match>{Match{verdict.label, factor(verdict.label), verdict.reference}};
 }
 
 std::size_t FeedbackStore::memory_bytes() const noexcept {
@@ -135,7 +154,7 @@ std::size_t FeedbackStore::memory_bytes() const noexcept {
 FeedbackStoreSnapshot FeedbackStore::snapshot() const {
   FeedbackStoreSnapshot snapshot{config_, evictions_, {}};
   table_.for_each([&](const auto& node) {
-    snapshot.entries.push_back({node.key, node.value.label, node.value.labelled_at_ns});
+    snapshot.entries.push_back({node.key, node.value.label, node.value.labelled_at_ns, node.value.reference});
   });
   return snapshot;
 }
@@ -151,8 +170,9 @@ Result<FeedbackStore> FeedbackStore::restore(const FeedbackStoreSnapshot& snapsh
   for (const FeedbackEntry& e : snapshot.entries) {
     if (static_cast<std::size_t>(e.label) >= LABEL_NAMES.size()) return corrupt("entries.label", "a label");
     if (e.labelled_at_ns < 0) return corrupt("entries.labelled_at_ns", ">= 0");
+    if (!std::isfinite(e.reference)) return corrupt("entries.reference", "finite");
     if (store->table_.find(e.key) != nullptr) return corrupt("entries.key", "unique");
-    store->table_.insert(e.key, Verdict{e.label, e.labelled_at_ns});
+    store->table_.insert(e.key, Verdict{e.label, e.labelled_at_ns, e.reference});
   }
   store->evictions_ = snapshot.evictions;
   return store;

@@ -101,7 +101,7 @@ TEST_CASE("the store keeps max_entries keys and evicts the least recently used")
   CHECK(entries[2].labelled_at_ns == 4);
 }
 
-TEST_CASE("the store holds at most 65 536 entries in 2.5 MiB") {
+TEST_CASE("the store holds at most 65 536 entries in 3.0 MiB") {
   auto store = FeedbackStore::create({.dimension = 4, .key = key_from_seed(1)});
   REQUIRE(store);
   CHECK(store->config().max_entries == 65536);
@@ -112,9 +112,9 @@ TEST_CASE("the store holds at most 65 536 entries in 2.5 MiB") {
   CHECK(store->evictions() == 70000 - 65536);
   CHECK(factor(*store, "stream-4463", ALERT, 70000) == 1.0);  // evicted, oldest first
   CHECK(factor(*store, "stream-4464", ALERT, 70000) == 0.1);
-  // 32 bytes per entry and 4 per index slot (2^17 slots), plus hyperplanes and the object.
-  CHECK(store->memory_bytes() >= 65536 * 32 + 131072 * 4);
-  CHECK(store->memory_bytes() < 65536 * 32 + 131072 * 4 + 4096);
+  // 40 bytes per entry and 4 per index slot (2^17 slots), plus hyperplanes and the object.
+  CHECK(store->memory_bytes() >= 65536 * 40 + 131072 * 4);
+  CHECK(store->memory_bytes() < 65536 * 40 + 131072 * 4 + 4096);
   CHECK(FeedbackStore::create({.max_entries = 65537, .key = key_from_seed(1)}).error().field ==
         "max_entries");
 }
@@ -154,4 +154,29 @@ TEST_CASE("feedback store rejects bad input and config; snapshot and restore con
   broken = store.snapshot();
   broken.entries[0].label = static_cast<FeedbackLabel>(7);
   CHECK(FeedbackStore::restore(broken).error().code == ErrorCode::corrupt_snapshot);
+}
+
+TEST_CASE("a verdict keeps a reference: the larger for repeats of its label, replaced by another label") {
+  auto store = FeedbackStore::create({.dimension = 4, .key = key_from_seed(3)});
+  REQUIRE(store);
+  CHECK_FALSE(*store->match("s", ALERT, 0));
+  REQUIRE(store->record("s", ALERT, FeedbackLabel::false_positive, 1, 0.3));
+  REQUIRE(store->record("s", ALERT, FeedbackLabel::false_positive, 2, 0.1));
+  auto found = store->match("s", ALERT, 3);
+  REQUIRE(found);
+  REQUIRE(*found);
+  CHECK((*found)->label == FeedbackLabel::false_positive);
+  CHECK((*found)->reference == 0.3);
+  CHECK((*found)->factor == 0.1);
+  REQUIRE(store->record("s", ALERT, FeedbackLabel::true_positive, 4, 0.05));
+  found = store->match("s", ALERT, 5);
+  CHECK((*found)->label == FeedbackLabel::true_positive);
+  CHECK((*found)->reference == 0.05);
+  CHECK(store->record("s", ALERT, FeedbackLabel::benign, 6, NAN).error().field == "reference");
+  auto copy = FeedbackStore::restore(store->snapshot());
+  REQUIRE(copy);
+  CHECK((*copy->match("s", ALERT, 7))->reference == 0.05);
+  auto broken = store->snapshot();
+  broken.entries[0].reference = INFINITY;
+  CHECK(FeedbackStore::restore(broken).error().field == "entries.reference");
 }

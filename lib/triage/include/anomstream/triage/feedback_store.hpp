@@ -21,8 +21,8 @@
 // Bound: at most `max_entries` (<= 65 536) keys. A new key beyond that evicts the least
 // recently used one: the key whose last record() or matching adjustment() is oldest,
 // counted in evictions(). Expired verdicts are dropped when an adjustment() meets them.
-// Memory: 8 b d bytes of hyperplanes + 32 max_entries + 4 bit_ceil(2 max_entries) bytes
-// plus a constant (2.5 MiB at 65 536 entries), allocated at construction (memory_bytes()).
+// Memory: 8 b d bytes of hyperplanes + 40 max_entries + 4 bit_ceil(2 max_entries) bytes
+// plus a constant (3.0 MiB at 65 536 entries), allocated at construction (memory_bytes()).
 // Time: O(b d + |stream|) per call, expected; no allocation.
 // Errors: create() names a config field outside its bound (invalid_config) or fails
 // when the key draw fails (io_error). record() and adjustment() reject a stream name
@@ -72,6 +72,7 @@ struct FeedbackEntry {
   std::uint64_t key = 0;  // keyed hash of stream and signature
   FeedbackLabel label = FeedbackLabel::benign;
   std::int64_t labelled_at_ns = 0;
+  double reference = 0.0;  // the caller's measure of the labelled alert (finite)
 
   friend bool operator==(const FeedbackEntry&, const FeedbackEntry&) = default;
 };
@@ -101,6 +102,19 @@ class FeedbackStore {
   // The factor for a new alert's score: the active verdict's factor, else 1.
   [[nodiscard]] Result<double> adjustment(std::string_view stream, std::span<const double> vector,
                                           std::int64_t now_ns) noexcept;
+  // Records with a reference: a measure of the labelled alert that the caller compares
+  // later alerts against (e.g. how far its score went past the threshold). A verdict of
+  // the same label on the same key keeps the larger reference; another label replaces it.
+  [[nodiscard]] Result<bool> record(std::string_view stream, std::span<const double> vector,
+                                    FeedbackLabel label, std::int64_t labelled_at_ns, double reference) noexcept;
+  struct Match {
+    FeedbackLabel label = FeedbackLabel::benign;
+    double factor = 1.0;
+    double reference = 0.0;
+  };
+  // The live verdict for a similar alert (as adjustment()), nullopt without one.
+  [[nodiscard]] Result<std::optional<Match>> match(std::string_view stream, std::span<const double> vector,
+                                                   std::int64_t now_ns) noexcept;
 
   [[nodiscard]] std::size_t size() const noexcept { return table_.size(); }
   [[nodiscard]] std::uint64_t evictions() const noexcept { return evictions_; }
@@ -112,6 +126,7 @@ class FeedbackStore {
   struct Verdict {
     FeedbackLabel label = FeedbackLabel::benign;
     std::int64_t labelled_at_ns = 0;
+    double reference = 0.0;
   };
 
   FeedbackStore(const FeedbackStoreConfig& config, RandomHyperplanes hyperplanes);
