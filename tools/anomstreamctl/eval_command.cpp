@@ -1,11 +1,13 @@
 // anomstreamctl eval FILE.csv|DIR [--detector rcf,mp,...] [--config detector.yaml]
-//                   [--published published_vus_pr.csv] [--output PREFIX]
+//                   [--published published_vus_pr.csv] [--output PREFIX] [--calibrate FRACTION]
 //
 // Streams each TSB-AD file through the chosen detectors and grades the scores with
 // TSB-AD's protocol: window = find_length_rank(first channel), then VUS-PR, VUS-ROC and
 // range-AUC-PR. One file prints `name value` lines; a folder prints a Markdown table with
 // the mean over the files with its 95% bootstrap interval (and writes PREFIX.md and
-// PREFIX.csv with --output).
+// PREFIX.csv with --output). --calibrate adds the expected calibration error of Platt
+// probabilities fitted on the first FRACTION of each file (calibration_report.hpp): lines
+// for one file, a second table for a folder (PREFIX-calibration.md and .csv).
 
 #include <boost/program_options.hpp>
 
@@ -28,6 +30,7 @@
 #include "anomstream/eval/tsb_ad_m_dataset.hpp"
 #include "anomstream/eval/tsb_ad_metrics.hpp"
 #include "anomstream/triage/bootstrap_report.hpp"
+#include "calibration_report.hpp"
 #include "commands.hpp"
 #include "detectors.hpp"
 #include "progress_bar.hpp"
@@ -42,6 +45,7 @@ struct DetectorResult {
   std::optional<eval::TsbAdMetrics> metrics;  // empty: the detector does not apply
   std::string note;                           // why not
   double seconds = 0.0;
+  std::optional<CalibrationResult> calibration;  // with --calibrate
 };
 
 struct FileResult {
@@ -179,6 +183,64 @@ Table make_table(const std::vector<FileResult>& results, const std::vector<std::
   return table;
 }
 
+// Per file: the labelled prefix, then per detector the ECE of the calibrated, naive and
+// base-rate probabilities on the rows after it. "mean" averages the files where Platt
+// could be fitted (all three columns over the same files); "mean, all files" the naive
+// and base-rate columns over every file.
+Table make_calibration_table(const std::vector<FileResult>& results, const std::vector<std::string>& detectors) {
+  Table table;
+  table.header = {"file", "prefix", "prefix anomalies", "graded anomalies"};
+  for (const auto& d : detectors) {
+    for (const char* column : {"ECE calibrated", "ECE naive", "ECE base rate"}) {
+      table.header.push_back(detectors.size() > 1 ? d + " " + column : std::string(column));
+    }
+  }
+  // Per detector: sums over fitted files (calibrated, naive, base rate) and over all files.
+  struct Sums {
+    double fitted[3] = {0.0, 0.0, 0.0};
+    std::size_t fitted_files = 0;
+    double all[2] = {0.0, 0.0};
+    std::size_t all_files = 0;
+  };
+  std::vector<Sums> sums(detectors.size());
+  for (const auto& r : results) {
+    std::vector<std::string> row = {r.name, "", "", ""};
+    for (std::size_t i = 0; i < detectors.size(); ++i) {
+      const auto& c = r.detectors[i].calibration;
+      if (!c) {
+        row.insert(row.end(), {"n/a", "n/a", "n/a"});
+        continue;
+      }
+      row[1] = std::to_string(c->prefix);
+      row[2] = std::to_string(c->prefix_anomalies);
+      row[3] = std::to_string(r.anomalies - c->prefix_anomalies);
+      row.push_back(c->calibrated ? fixed(*c->calibrated) : c->note);
+      row.push_back(fixed(c->naive));
+      row.push_back(fixed(c->base_rate));
+      auto& s = sums[i];
+      s.all[0] += c->naive;
+      s.all[1] += c->base_rate;
+      ++s.all_files;
+      if (!c->calibrated) continue;
+      s.fitted[0] += *c->calibrated;
+      s.fitted[1] += c->naive;
+      s.fitted[2] += c->base_rate;
+      ++s.fitted_files;
+    }
+    table.rows.push_back(std::move(row));
+  }
+  auto mean = [](double sum, std::size_t n) { return n ? fixed(sum / static_cast<double>(n)) : std::string("—"); };
+  std::vector<std::string> fitted = {"mean", "", "", ""};
+  std::vector<std::string> all = {"mean, all files", "", "", ""};
+  for (const auto& s : sums) {
+    for (const double sum : s.fitted) fitted.push_back(mean(sum, s.fitted_files));
+    all.insert(all.end(), {"—", mean(s.all[0], s.all_files), mean(s.all[1], s.all_files)});
+  }
+  table.rows.push_back(std::move(fitted));
+  table.rows.push_back(std::move(all));
+  return table;
+}
+
 void write_markdown(std::ostream& out, const Table& table) {
   out << "|";
   for (const auto& h : table.header) out << " " << h << " |";
@@ -231,6 +293,9 @@ int run_eval(int argc, char** argv) {
        "comma-separated method columns of --published to show")
       ("output", po::value<std::string>(), "write the summary table to PREFIX.md and PREFIX.csv")
       ("compact", "tables show only VUS-PR per detector")
+      ("calibrate", po::value<double>(),
+       "FRACTION in (0, 1): fit Platt scaling on the labels of the first FRACTION of each file and report the "
+       "expected calibration error (10 bins) on the rest, beside the min-max scaled score and the base rate")
       ("progress", "draw the progress bar even when stderr is not a terminal");
   po::positional_options_description positional;
   positional.add("path", 1);
@@ -265,6 +330,14 @@ int run_eval(int argc, char** argv) {
       return EXIT_FAILURE_TO_RUN;
     }
     config = *loaded;
+  }
+  std::optional<double> calibrate;
+  if (vm.count("calibrate")) {
+    calibrate = vm["calibrate"].as<double>();
+    if (!(*calibrate > 0.0 && *calibrate < 1.0)) {
+      std::cerr << "anomstreamctl eval: --calibrate: must be in (0, 1) (got " << format_number(*calibrate) << ")\n";
+      return EXIT_FAILURE_TO_RUN;
+    }
   }
   Published published;
   std::vector<std::string> baselines;
@@ -361,6 +434,18 @@ int run_eval(int argc, char** argv) {
         } else {
           dr.metrics = *metrics;
         }
+        if (calibrate) {
+          auto calibration = measure_calibration(*scores, data->labels(), *calibrate);
+          if (!calibration) {
+            std::cerr << "anomstreamctl eval: " << path.string() << ": " << name << ": " << calibration.error() << "\n";
+            exit_code = EXIT_FAILURE_TO_RUN;
+          } else {
+            if (calibration->calibrated && !calibration->note.empty()) {
+              std::cerr << "anomstreamctl eval: " << path.string() << ": " << name << ": " << calibration->note << "\n";
+            }
+            dr.calibration = std::move(*calibration);
+          }
+        }
       }
       result.detectors.push_back(std::move(dr));
     }
@@ -397,6 +482,7 @@ int run_eval(int argc, char** argv) {
                 << prefix << "seconds " << fixed(d.seconds, 3) << "\n"
                 << prefix << "points_per_second "
                 << static_cast<long long>(d.seconds > 0 ? r.rows / d.seconds : 0) << "\n";
+      if (d.calibration) write_calibration_lines(std::cout, prefix, *d.calibration);
     }
     for (std::size_t b = 0; b < baselines.size(); ++b) {
       if (r.published[b]) std::cout << baselines[b] << "_published " << format_number(*r.published[b]) << "\n";
@@ -404,17 +490,24 @@ int run_eval(int argc, char** argv) {
     return exit_code;
   }
 
-  const Table table = make_table(results, detectors, baselines, vm.count("compact") > 0);
-  write_markdown(std::cout, table);
-  if (vm.count("output")) {
-    const std::string prefix = vm["output"].as<std::string>();
+  // Prints `table`, and with --output writes it to PREFIX<suffix>.md and .csv.
+  auto emit = [&](const Table& table, const std::string& suffix) {
+    write_markdown(std::cout, table);
+    if (!vm.count("output")) return true;
+    const std::string prefix = vm["output"].as<std::string>() + suffix;
     std::ofstream md(prefix + ".md"), csv(prefix + ".csv");
     if (!md || !csv) {
       std::cerr << "anomstreamctl eval: cannot write " << prefix << ".md / .csv\n";
-      return EXIT_FAILURE_TO_RUN;
+      return false;
     }
     write_markdown(md, table);
     write_csv(csv, table);
+    return true;
+  };
+  if (!emit(make_table(results, detectors, baselines, vm.count("compact") > 0), "")) return EXIT_FAILURE_TO_RUN;
+  if (calibrate) {
+    std::cout << "\n";
+    if (!emit(make_calibration_table(results, detectors), "-calibration")) return EXIT_FAILURE_TO_RUN;
   }
   return exit_code;
 }
