@@ -1,5 +1,7 @@
 #include "alert_truth.hpp"
 
+#include "anomstream/eval/calibration_error.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -83,24 +85,6 @@ InjectedTruth::Match InjectedTruth::classify(const AlertSighting& a) const {
   return {};
 }
 
-double expected_calibration_error(const std::vector<double>& probabilities, const std::vector<bool>& outcomes,
-                                  std::size_t bins) {
-  if (probabilities.empty() || bins == 0) return 0.0;
-  std::vector<double> sum_p(bins, 0.0), sum_y(bins, 0.0), n(bins, 0.0);
-  for (std::size_t i = 0; i < probabilities.size(); ++i) {
-    const double p = std::clamp(probabilities[i], 0.0, 1.0);
-    const auto b = std::min(bins - 1, static_cast<std::size_t>(p * static_cast<double>(bins)));
-    sum_p[b] += p;
-    sum_y[b] += outcomes[i] ? 1.0 : 0.0;
-    n[b] += 1.0;
-  }
-  double ece = 0.0;
-  for (std::size_t b = 0; b < bins; ++b) {
-    if (n[b] > 0) ece += std::abs(sum_p[b] - sum_y[b]) / static_cast<double>(probabilities.size());
-  }
-  return ece;
-}
-
 std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std::uint64_t count,
                                                const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps,
                                                std::uint64_t review) {
@@ -118,7 +102,7 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
     std::map<ClusterKey, std::set<std::size_t>> anomalies_of_cluster;
     std::map<std::pair<std::string, std::string>, std::uint64_t> seen_on_stream;
     std::vector<double> probabilities;
-    std::vector<bool> outcomes;
+    std::vector<std::uint8_t> outcomes;
     std::uint64_t unclustered = 0;
     for (const AlertSighting* a : sightings) {
       ++tally.alerts;
@@ -147,7 +131,7 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
       }
       if (a->probability >= 0) {
         probabilities.push_back(a->probability);
-        outcomes.push_back(real);
+        outcomes.push_back(real ? 1 : 0);
       }
     }
     tally.clusters = clusters.size();
@@ -158,7 +142,8 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
       tally.shared_clusters += shared ? 1 : 0;
     }
     tally.with_probability = probabilities.size();
-    tally.ece = expected_calibration_error(probabilities, outcomes);
+    // Probabilities come from the alert lines; one outside [0, 1] leaves the figure at 0.
+    tally.ece = eval::expected_calibration_error(probabilities, outcomes).value_or(0.0);
     for (std::size_t i = 0; i < truth.anomalies(); ++i) {
       const auto kind = static_cast<std::size_t>(truth.kind(i));
       ++tally.injected;

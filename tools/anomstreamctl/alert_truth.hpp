@@ -90,10 +90,6 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
                                                const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps,
                                                std::uint64_t review = 0);
 
-// Expected calibration error of `probabilities` against `outcomes` with `bins` equal-width
-// bins: the count-weighted mean over bins of |mean probability - outcome rate|; 0 when empty.
-double expected_calibration_error(const std::vector<double>& probabilities, const std::vector<bool>& outcomes,
-                                  std::size_t bins = 10);
 
 // The sighting in one JSON line of the daemon's alert sink; false for a line that is
 // not a complete alert (e.g. one still being written).
