@@ -103,7 +103,8 @@ TEST_CASE("feedback: tenant-scoped ids, a false positive suppresses similar aler
   const auto alerts = scratch.path / "alerts.jsonl";
   const auto audit = scratch.path / "audit.log";
   const std::string yaml = "workers:\n  count: 1\npipeline:\n  forest:\n    num_trees: 50\n    sample_size: 64\n"
-                           "triage:\n  feedback:\n    escalation: 2\n"
+                           // 24 bits: the other feature's spike never shares the verdict's signature.
+                           "triage:\n  feedback:\n    bits: 24\n    escalation: 2\n"
                            "state:\n  dir: \"" + (scratch.path / "state").string() +
                            "\"\nsinks:\n  json_lines: \"" + alerts.string() + "\"\naudit:\n  path: \"" +
                            audit.string() + "\"\n  key_file: \"" + key.string() + "\"\n";

@@ -91,7 +91,9 @@ TEST_CASE("triage desk: ids are 128 random bits under the tenant, unique, and na
 }
 
 TEST_CASE("triage desk: one stream's similar alerts share an incident until its window closes; streams stay apart") {
-  auto desk = make({.cluster_window_ns = 100});
+  // 24 bits: two different attributions (86 degrees apart) share a signature with
+  // probability 0.52^24, about 1e-7, so the keys' randomness cannot fail the test.
+  auto desk = make({.cluster_bits = 24, .cluster_window_ns = 100});
   const auto a = triaged(*desk, alert("s", 3, 3.0, 2.0, 10));
   const auto b = triaged(*desk, alert("s", 3, 5.0, 2.0, 50));
   const auto other_stream = triaged(*desk, alert("r", 3, 3.0, 2.0, 60));
@@ -107,7 +109,8 @@ TEST_CASE("triage desk: one stream's similar alerts share an incident until its 
 }
 
 TEST_CASE("triage desk: a false positive suppresses the stream's similar alerts up to its margin, for its TTL") {
-  TriageSettings settings{.false_positive_ttl_ns = HOUR, .escalation = 0.25};
+  // 24 bits, as above: another attribution never shares the verdict's signature.
+  TriageSettings settings{.feedback_bits = 24, .false_positive_ttl_ns = HOUR, .escalation = 0.25};
   auto desk = make(settings);
   const auto first = triaged(*desk, alert("s", 3, 3.0), 0);
   CHECK(first.probability() == doctest::Approx(0.5));
