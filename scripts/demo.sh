@@ -110,28 +110,28 @@ echo
 echo "== what each detector caught of what the generator injected (anomstreamctl truth)"
 cat "$tmp/alerts.jsonl" "$tmp/alerts-kmeans.jsonl" > "$tmp/alerts-all.jsonl"
 "$CTL" truth --alerts "$tmp/alerts-all.jsonl" --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 \
-  --review 10
+  --review 15
 
 echo
 echo "== the analyst's loop: the same stream through the forest again, while a simulated analyst"
-echo "   gives the generator's ground truth as verdicts on the first 10 alerts of each host"
+echo "   gives the generator's ground truth as verdicts on the first 15 alerts of each host"
 echo "   (anomstreamctl analyst); a false positive suppresses that host's similar, no stronger alerts"
 start_daemon "$tmp/alerts-feedback.jsonl" "$tmp/daemon-feedback.log"
-"$CTL" analyst --review 10 --idle 3 --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 &
+"$CTL" analyst --review 15 --idle 3 --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 &
 analyst=$!
 sleep 0.5
-"$CTL" replay --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 --rate 8000 > /dev/null 2>&1
+"$CTL" replay --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 --rate 4000 > /dev/null 2>&1
 wait "$analyst" || true
 curl -s http://127.0.0.1:9464/metrics | grep -E '^anomstream_(alerts_suppressed|feedback_verdicts)_total' | grep -v ' 0$' || true
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
-echo "   before (the first run) and after feedback: false alerts after each host's first 10 alerts, and"
+echo "   before (the first run) and after feedback: false alerts after each host's first 15 alerts, and"
 echo "   whether every injected anomaly is still caught"
 sed -i 's/"detector":"forest"/"detector":"forest+fb"/' "$tmp/alerts-feedback.jsonl"
 cat "$tmp/alerts.jsonl" "$tmp/alerts-feedback.jsonl" > "$tmp/alerts-fb.jsonl"
 "$CTL" truth --alerts "$tmp/alerts-fb.jsonl" --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 \
-  --review 10
+  --review 15
 echo
 echo "== the last run's incidents, not lines (anomstreamctl alerts --clusters), the first ten"
 "$CTL" alerts --file "$tmp/alerts-feedback.jsonl" --clusters | head -11

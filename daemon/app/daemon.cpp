@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
 #include "sink/alert_json.hpp"
+#include "anomstream/triage/sage_estimator.hpp"
 #include "triage/triage_desk.hpp"
 #include "worker/log_text.hpp"
 #include "version.hpp"
@@ -302,7 +304,9 @@ grpc::Status Daemon::handle_feedback(const v1::Feedback& feedback, const std::st
   auto answer = request->done.get_future();
   grpc::Status status = grpc::Status::OK;
   FeedbackOutcome outcome;
-  if (!admission_->send_feedback(tenant, request)) {
+  WorkItem item;
+  item.feedback = request;
+  if (!admission_->send_request(tenant, std::move(item))) {
     status = {grpc::StatusCode::UNAVAILABLE, "the tenant's worker queue is full or closed; retry"};
   } else if (answer.wait_for(FEEDBACK_WAIT) != std::future_status::ready) {
     status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the tenant's worker did not answer in time; the verdict may "
@@ -336,6 +340,79 @@ grpc::Status Daemon::handle_feedback(const v1::Feedback& feedback, const std::st
                v1::Verdict_Name(feedback.verdict()), known, known && outcome.verdict.first,
                escape_for_log(outcome.verdict.stream));
   return status;
+}
+
+grpc::Status Daemon::handle_explain(const v1::ExplainRequest& request, const std::string& tenant,
+                                    v1::ExplainReply& reply) {
+  const auto& settings = config_.triage;
+  // A slot first: an explanation costs up to max_permutations x dimension x background
+  // model calls, so only a few run at once and the rest are told to come back.
+  if (explaining_.fetch_add(1) >= settings.explain_max_concurrent) {
+    explaining_.fetch_sub(1);
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "triage.explain.max_concurrent (" + std::to_string(settings.explain_max_concurrent) +
+                ") explanations are running; retry"};
+  }
+  struct Release {
+    std::atomic<int>& count;
+    ~Release() { count.fetch_sub(1); }
+  } release{explaining_};
+  auto ask = std::make_shared<ExplainRequest>();
+  parse_alert_key(split_alert_id(request.alert_id()).second, ask->key);  // checked by the service
+  ask->rows = static_cast<std::size_t>(settings.explain_rows);
+  ask->background = static_cast<std::size_t>(settings.explain_background);
+  auto answer = ask->done.get_future();
+  WorkItem item;
+  item.explain = ask;
+  if (!admission_->send_request(tenant, std::move(item))) {
+    return {grpc::StatusCode::UNAVAILABLE, "the tenant's worker queue is full or closed; retry"};
+  }
+  if (answer.wait_for(FEEDBACK_WAIT) != std::future_status::ready) {
+    return {grpc::StatusCode::DEADLINE_EXCEEDED, "the tenant's worker did not answer in time"};
+  }
+  ExplainOutcome outcome = answer.get();
+  switch (outcome.kind) {
+    case ExplainOutcome::Kind::not_found:
+      return {grpc::StatusCode::NOT_FOUND, "alert_id: tenant \"" + escape_for_log(tenant) +
+                                               "\" has no recent alert with this id (triage.recent_alerts)"};
+    case ExplainOutcome::Kind::unsupported:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "stream \"" + escape_for_log(outcome.stream) + "\" (" + outcome.detector +
+                  "): explanations need a forest stream whose model has passed its warm-up"};
+    case ExplainOutcome::Kind::failed:
+      return {grpc::StatusCode::UNAVAILABLE, outcome.error};
+    case ExplainOutcome::Kind::found:
+      break;
+  }
+  const ExplainModel& model = *outcome.model;
+  auto estimator = triage::SageEstimator::create({.dimension = model.dimension,
+                                                  .convergence_ratio = 0.05,
+                                                  .min_permutations = static_cast<std::size_t>(
+                                                      std::min<std::int64_t>(32, settings.explain_max_permutations)),
+                                                  .max_permutations =
+                                                      static_cast<std::size_t>(settings.explain_max_permutations),
+                                                  .seed = 1});
+  if (!estimator) return {grpc::StatusCode::INTERNAL, estimator.error().message()};
+  auto report = estimator->run(model.score, model.rows, {}, model.background);
+  if (!report) return {grpc::StatusCode::INTERNAL, report.error().message()};
+  reply.set_stream(outcome.stream);
+  reply.set_detector(outcome.detector);
+  reply.set_permutations(report->permutations);
+  reply.set_converged(report->converged);
+  const std::size_t dimension = report->values.size();
+  reply.set_rows(static_cast<std::uint32_t>(model.rows.size() / dimension));
+  reply.set_background_rows(static_cast<std::uint32_t>(model.background.size() / dimension));
+  std::vector<std::size_t> order(dimension);
+  for (std::size_t i = 0; i < dimension; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return report->values[a] > report->values[b]; });
+  for (const std::size_t i : order) {
+    auto* f = reply.add_features();
+    f->set_index(static_cast<std::uint32_t>(i));
+    f->set_value(report->values[i]);
+    f->set_std_error(report->std_errors[i]);
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace anomstream::daemon

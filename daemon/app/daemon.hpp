@@ -15,6 +15,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <expected>
 #include <memory>
@@ -90,6 +91,9 @@ class Daemon {
   void fill_status(v1::StatusReply& reply) const;
   // Routes a verdict to the worker owning `tenant` and waits (bounded) for its answer.
   grpc::Status handle_feedback(const v1::Feedback& feedback, const std::string& tenant, v1::FeedbackReply& reply);
+  // Fetches a copy of the alert's stream model from its worker and runs SAGE on it here,
+  // on the calling thread, at most triage.explain.max_concurrent at once.
+  grpc::Status handle_explain(const v1::ExplainRequest& request, const std::string& tenant, v1::ExplainReply& reply);
   void audit(std::string_view kind, const std::string& payload);
   std::int64_t now_ns() const;
 
@@ -111,6 +115,7 @@ class Daemon {
   std::vector<hotpath::Receiver<WorkItem>> receivers_;  // until the workers take them
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AccessControl> access_;
+  std::atomic<int> explaining_{0};  // ExplainAlert calls running
   std::unique_ptr<GrpcIngestService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UdpListener> udp_;

@@ -53,6 +53,7 @@ TriageSettings triage_settings(const DaemonConfig& config, const Fingerprint& fi
   out.cluster_window_ns = t.cluster_window_s * S;
   out.cluster_entries = static_cast<std::size_t>(t.cluster_max_entries);
   out.feedback_bits = static_cast<std::size_t>(t.feedback_bits);
+  out.feedback_features = static_cast<std::size_t>(t.feedback_features);
   out.feedback_entries = static_cast<std::size_t>(t.feedback_max_entries);
   out.false_positive_ttl_ns = t.false_positive_ttl_s * S;
   out.benign_ttl_ns = t.benign_ttl_s * S;
@@ -271,6 +272,9 @@ Daemon::StepResult Daemon::start_grpc() {
       [this](v1::StatusReply& reply) { fill_status(reply); },
       [this](const v1::Feedback& feedback, const std::string& tenant, v1::FeedbackReply& reply) {
         return handle_feedback(feedback, tenant, reply);
+      },
+      [this](const v1::ExplainRequest& request, const std::string& tenant, v1::ExplainReply& reply) {
+        return handle_explain(request, tenant, reply);
       },
       *metrics_);
   auto credentials = grpc_credentials();

@@ -107,12 +107,17 @@ struct DaemonConfig {
     std::int64_t cluster_window_s = 0;
     std::int64_t cluster_max_entries = 0;
     std::int64_t feedback_bits = 0;
+    std::int64_t feedback_features = 0;
     std::int64_t feedback_max_entries = 0;
     std::int64_t false_positive_ttl_s = 0;
     std::int64_t benign_ttl_s = 0;
     std::int64_t true_positive_ttl_s = 0;
     double escalation = 0;
     double benign_factor = 0;
+    std::int64_t explain_max_permutations = 0;
+    std::int64_t explain_rows = 0;
+    std::int64_t explain_background = 0;
+    std::int64_t explain_max_concurrent = 0;
   } triage;
   std::string log_level;
   std::int64_t shutdown_deadline_ms = 0;

@@ -293,6 +293,8 @@ Field build_schema() {
           map("feedback", {
               integer("bits", 1, 64, "signature bits a verdict is keyed by: fewer, broader reach",
                       at<&C::triage, &C::Triage::feedback_bits>),
+              integer("features", 1, 64, "attributed features (largest first) a verdict is keyed by",
+                      at<&C::triage, &C::Triage::feedback_features>),
               integer("max_entries", 1, 65536, "verdicts remembered per tenant (least recently used evicted)",
                       at<&C::triage, &C::Triage::feedback_max_entries>),
               integer("false_positive_ttl_s", 1, 1000000000, "how long a false-positive verdict suppresses",
@@ -306,6 +308,15 @@ Field build_schema() {
                      at<&C::triage, &C::Triage::escalation>),
               number("benign_factor", 0, 1, "near a benign verdict: suppressed when score * factor < threshold",
                      at<&C::triage, &C::Triage::benign_factor>),
+          }),
+          map("explain", {
+              integer("max_permutations", 2, 100000, "SAGE permutations per ExplainAlert at most",
+                      at<&C::triage, &C::Triage::explain_max_permutations>),
+              integer("rows", 1, 4096, "model sample points explained", at<&C::triage, &C::Triage::explain_rows>),
+              integer("background", 1, 256, "sample points absent features are drawn from",
+                      at<&C::triage, &C::Triage::explain_background>),
+              integer("max_concurrent", 1, 64, "ExplainAlert calls running at once (RESOURCE_EXHAUSTED beyond)",
+                      at<&C::triage, &C::Triage::explain_max_concurrent>),
           }),
       }),
       map("logging", {

@@ -100,11 +100,9 @@ void Admission::close_queues() {
   for (auto& sender : senders_) sender.close();
 }
 
-bool Admission::send_feedback(const std::string& tenant, std::shared_ptr<FeedbackRequest> request) {
+bool Admission::send_request(const std::string& tenant, WorkItem item) {
   const std::size_t worker = worker_of(tenant);
-  WorkItem item;
   item.tenant = tenant;
-  item.feedback = std::move(request);
   if (senders_[worker].try_send(std::move(item)) != hotpath::SendStatus::sent) return false;
   enqueued_[worker].fetch_add(1, std::memory_order_relaxed);
   return true;

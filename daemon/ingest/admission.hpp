@@ -119,10 +119,10 @@ class Admission {
   void reject_undecoded(Transport transport, RejectReason reason, std::string detail,
                         std::uint64_t index, IngestTally& tally, hotpath::MetricsBatcher& batcher);
 
-  // Hands an analyst's verdict to the worker that owns `tenant` (its queue, behind the
-  // observations already sent). false when that queue is full or closed: the caller
-  // answers UNAVAILABLE, nothing was changed.
-  bool send_feedback(const std::string& tenant, std::shared_ptr<FeedbackRequest> request);
+  // Hands an analyst's request (a verdict, an explanation) to the worker that owns
+  // `tenant` (its queue, behind the observations already sent). false when that queue is
+  // full or closed: the caller answers UNAVAILABLE, nothing was changed.
+  bool send_request(const std::string& tenant, WorkItem item);
   // After this every observation is rejected with `shutting_down`.
   void shut_down();
   // Closes the worker queues (the workers drain what was sent, then stop). Safe while

@@ -10,13 +10,14 @@ namespace anomstream::daemon {
 
 GrpcIngestService::GrpcIngestService(Admission& admission, AlertHub& hub, const AccessControl& access,
                                      std::size_t max_batch, StatusProvider status, FeedbackHandler feedback,
-                                     DaemonMetrics& metrics)
+                                     ExplainHandler explain, DaemonMetrics& metrics)
     : admission_(admission),
       hub_(hub),
       access_(access),
       max_batch_(max_batch),
       status_(std::move(status)),
       feedback_(std::move(feedback)),
+      explain_(std::move(explain)),
       metrics_(metrics) {}
 
 namespace {
@@ -156,6 +157,20 @@ grpc::Status GrpcIngestService::SubmitFeedback(grpc::ServerContext* context, con
                   "note: at most " + std::to_string(MAX_FEEDBACK_NOTE_BYTES) + " bytes");
   }
   return feedback_(*request, std::string(tenant), *reply);
+}
+
+grpc::Status GrpcIngestService::ExplainAlert(grpc::ServerContext* context, const v1::ExplainRequest* request,
+                                             v1::ExplainReply* reply) {
+  const auto caller = access_.authenticate(*context);
+  if (!caller.status.ok()) return caller.status;
+  const auto [tenant, key] = split_alert_id(request->alert_id());
+  std::array<std::uint8_t, 16> parsed{};
+  if (tenant.empty() || !parse_alert_key(key, parsed)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "alert_id: \"<tenant>/<32 lowercase hex digits>\" as the alert carries it"};
+  }
+  // Explaining is part of an analyst's work on the tenant's alerts: the feedback grant.
+  if (!caller.allows(Action::feedback, tenant)) return denied("explain alerts of", tenant);
+  return explain_(*request, std::string(tenant), *reply);
 }
 
 grpc::Status GrpcIngestService::GetStatus(grpc::ServerContext* context, const v1::StatusRequest* /*request*/,

@@ -26,9 +26,11 @@ class GrpcIngestService final : public v1::IngestService::Service {
   // A well-formed verdict the caller may give, for `tenant` (the alert id's tenant).
   using FeedbackHandler =
       std::function<grpc::Status(const v1::Feedback&, const std::string& tenant, v1::FeedbackReply&)>;
+  using ExplainHandler =
+      std::function<grpc::Status(const v1::ExplainRequest&, const std::string& tenant, v1::ExplainReply&)>;
 
   GrpcIngestService(Admission& admission, AlertHub& hub, const AccessControl& access, std::size_t max_batch,
-                    StatusProvider status, FeedbackHandler feedback, DaemonMetrics& metrics);
+                    StatusProvider status, FeedbackHandler feedback, ExplainHandler explain, DaemonMetrics& metrics);
 
   grpc::Status Observe(grpc::ServerContext* context, grpc::ServerReader<v1::Observation>* reader,
                        v1::IngestSummary* reply) override;
@@ -38,6 +40,8 @@ class GrpcIngestService final : public v1::IngestService::Service {
                            grpc::ServerWriter<v1::Alert>* writer) override;
   grpc::Status SubmitFeedback(grpc::ServerContext* context, const v1::Feedback* request,
                               v1::FeedbackReply* reply) override;
+  grpc::Status ExplainAlert(grpc::ServerContext* context, const v1::ExplainRequest* request,
+                            v1::ExplainReply* reply) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::StatusRequest* request,
                          v1::StatusReply* reply) override;
 
@@ -55,6 +59,7 @@ class GrpcIngestService final : public v1::IngestService::Service {
   std::size_t max_batch_;
   StatusProvider status_;
   FeedbackHandler feedback_;
+  ExplainHandler explain_;
   DaemonMetrics& metrics_;
   std::atomic<bool> stopping_{false};
 };

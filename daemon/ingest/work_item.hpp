@@ -20,6 +20,7 @@ struct WorkItem {
   std::int64_t received_ns = 0;         // wall clock at receipt, reported in alerts
   std::vector<double> values;
   std::shared_ptr<FeedbackRequest> feedback{};
+  std::shared_ptr<ExplainRequest> explain{};
   bool update = true;  // the sampler's decision: also update the model
 };
 

@@ -105,6 +105,37 @@ class ForestPipeline final : public StreamPipeline {
   [[nodiscard]] std::uint64_t position() const noexcept override { return position_; }
   [[nodiscard]] std::uint64_t normalizer_clipped() const noexcept override { return normalizer_.clipped(); }
 
+  // The forest's live sample points (in the normaliser's space, where the forest scores):
+  // every k-th of them as rows and as background, so both spread over the sample.
+  [[nodiscard]] std::optional<ExplainModel> explain_model(std::size_t rows, std::size_t background) const override {
+    const auto& forest = forest_.forest();
+    if (!forest.is_ready()) return std::nullopt;
+    const auto& store = forest.point_store();
+    const std::size_t d = normalized_.size();
+    std::vector<std::uint32_t> live;
+    for (std::uint32_t i = 0; i < store.slots(); ++i) {
+      if (store.ref_count(i) > 0) live.push_back(i);
+    }
+    if (live.size() < 2) return std::nullopt;
+    const auto take = [&](std::size_t count, std::size_t offset) {
+      std::vector<double> out;
+      const std::size_t n = std::min(count, live.size());
+      const std::size_t stride = live.size() / n;
+      for (std::size_t k = 0; k < n; ++k) {
+        const float* p = store.point(live[(k * stride + offset) % live.size()]);
+        out.insert(out.end(), p, p + d);
+      }
+      return out;
+    };
+    ExplainModel model;
+    model.dimension = d;
+    model.rows = take(rows, 0);
+    model.background = take(background, live.size() / (2 * std::max<std::size_t>(1, background)) + 1);
+    auto copy = std::make_shared<const forest::RandomCutForest>(forest);
+    model.score = [copy](std::span<const double> row) { return copy->score(row).value_or(0.0); };
+    return model;
+  }
+
  private:
   v1::Alert make_alert(const WorkItem& item, stats::Severity severity) {
     v1::Alert alert = pipeline_parts::make_alert(item, DetectorKind::forest, descriptor_.score, descriptor_.grade,

@@ -20,6 +20,7 @@
 #include "anomstream/state/v1/state.pb.h"
 #include "anomstream/v1/alert.pb.h"
 #include "ingest/work_item.hpp"
+#include "pipeline/explain_model.hpp"
 #include "persist/state_file.hpp"
 
 namespace anomstream::daemon {
@@ -136,6 +137,14 @@ class StreamPipeline {
   // Feature values the normaliser clipped before they entered its statistics (see
   // stats::Normalizer::clipped): a count that only grows while the state lives.
   [[nodiscard]] virtual std::uint64_t normalizer_clipped() const noexcept = 0;
+  // What an explanation needs (explain_model.hpp), at most `rows` rows and `background`
+  // background rows; nullopt for a detector that cannot be explained this way (kmeans,
+  // left_mp) or a model that has not learned enough yet.
+  [[nodiscard]] virtual std::optional<ExplainModel> explain_model(std::size_t rows, std::size_t background) const {
+    (void)rows;
+    (void)background;
+    return std::nullopt;
+  }
 
  protected:
   StreamPipeline() = default;

@@ -42,6 +42,18 @@ std::array<double, SIGNATURE_DIMENSION> signature_vector(
   return v;
 }
 
+// What a verdict is keyed by: the first `count` attributed features only (their signed
+// shares), so a verdict on an alert that blamed one feature in one direction reaches the
+// stream's later alerts that blame it first the same way, whatever else they blame.
+std::array<double, SIGNATURE_DIMENSION> verdict_vector(const std::vector<std::pair<std::uint32_t, double>>& features,
+                                                       std::size_t count) noexcept {
+  std::array<double, SIGNATURE_DIMENSION> v{};
+  for (std::size_t i = 0; i < std::min(count, features.size()); ++i) {
+    v[features[i].first % SIGNATURE_DIMENSION] += features[i].second;
+  }
+  return v;
+}
+
 bool nonzero(const std::array<double, SIGNATURE_DIMENSION>& v) noexcept {
   return std::any_of(v.begin(), v.end(), [](double x) { return x != 0.0; });
 }
@@ -176,8 +188,10 @@ Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns) {
   if (nonzero(vector)) {
     const std::int64_t event_ns = std::max<std::int64_t>(0, alert.timestamp_ns());
     if (auto assigned = clusterer_.assign(alert.stream(), vector, event_ns)) recent.cluster_id = assigned->cluster_id;
-    if (feedback_) {
-      if (auto found = feedback_->match(alert.stream(), vector, now_ns); found && *found) {
+    if (feedback_ && nonzero(verdict_vector(recent.features, settings_.feedback_features))) {
+      if (auto found = feedback_->match(alert.stream(), verdict_vector(recent.features, settings_.feedback_features),
+                                        now_ns);
+          found && *found) {
         const auto& verdict = **found;
         alert.set_feedback(std::string(triage::to_string(verdict.label)));
         if (verdict.label == triage::FeedbackLabel::false_positive) {
@@ -202,7 +216,7 @@ Result<std::optional<TriageDesk::Verdict>> TriageDesk::verdict(const std::array<
   if (node == nullptr || node->value.id != key) return std::optional<Verdict>{};
   recent_.touch(*node);
   Recent& recent = node->value;
-  const auto vector = signature_vector(recent.features);
+  const auto vector = verdict_vector(recent.features, settings_.feedback_features);
   if (nonzero(vector)) {
     auto store = feedback();
     if (!store) return std::unexpected(store.error());
@@ -232,6 +246,12 @@ Result<std::optional<TriageDesk::Verdict>> TriageDesk::verdict(const std::array<
   const auto probability = calibration.probability(margin);
   out.probability = probability ? *probability : 0.5;
   return std::optional<Verdict>{std::move(out)};
+}
+
+std::optional<std::pair<std::string, std::string>> TriageDesk::lookup(const std::array<std::uint8_t, 16>& key) const {
+  const auto* node = const_cast<triage::detail::LruTable<Recent>&>(recent_).find(key_of(key));
+  if (node == nullptr || node->value.id != key) return std::nullopt;
+  return std::pair{node->value.stream, node->value.detector};
 }
 
 void TriageDesk::snapshot(pb::TriageState& out) const {

@@ -56,7 +56,8 @@ struct TriageSettings {
   std::size_t cluster_bits = 12;
   std::int64_t cluster_window_ns = 300'000'000'000;
   std::size_t cluster_entries = 256;
-  std::size_t feedback_bits = 2;
+  std::size_t feedback_bits = 16;
+  std::size_t feedback_features = 1;  // the attributed features a verdict is keyed by
   std::size_t feedback_entries = 4096;
   std::int64_t false_positive_ttl_ns = 7 * 86'400'000'000'000LL;
   std::int64_t benign_ttl_ns = 7 * 86'400'000'000'000LL;
@@ -99,6 +100,10 @@ class TriageDesk {
   // tenant has no such alert among its recent ones.
   [[nodiscard]] Result<std::optional<Verdict>> verdict(const std::array<std::uint8_t, 16>& key,
                                                        triage::FeedbackLabel label, std::int64_t now_ns);
+
+  // The stream and detector of a recent alert, nullopt when the desk has no such alert.
+  [[nodiscard]] std::optional<std::pair<std::string, std::string>> lookup(
+      const std::array<std::uint8_t, 16>& key) const;
 
   void snapshot(state::v1::TriageState& out) const;
   [[nodiscard]] std::size_t memory_bytes() const noexcept { return bytes_; }

@@ -137,6 +137,8 @@ void Worker::run() {
     if (item->feedback) {
       // A verdict is cheap and a client waits for it: answered even when out of time.
       apply_feedback(item->tenant, *item->feedback);
+    } else if (item->explain) {
+      apply_explain(item->tenant, *item->explain);
     } else if (now > drain_deadline_ns_.load(std::memory_order_relaxed)) {
       // Stopping and out of time: what is left is counted, not scored.
       metrics_.dropped(DropReason::shutdown).Increment();
@@ -410,33 +412,60 @@ void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert aler
   hub_.publish(std::move(alert));
 }
 
-void Worker::apply_feedback(const std::string& tenant, FeedbackRequest& request) {
-  FeedbackOutcome outcome;
+Worker::TenantState* Worker::tenant_for_request(const std::string& tenant, std::string& error) {
   // A tenant evicted from memory comes back from its state file; one never seen has no alerts.
   const bool known = tenants_->contains(tenant);
-  if (known || context_.store != nullptr) {
-    auto entry = tenants_->get_or_create(tenant, 0);
-    if (entry) {
-      TenantState& state = ***entry;
-      if (!known) {
-        metrics_.live_tenants().Increment();
-        schedule(tenant, state, steady_ns());
-        tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
-      }
-      if (state.desk) {
-        auto verdict = state.desk->verdict(request.key, request.label, request.now_ns);
-        if (!verdict) {
-          outcome.kind = FeedbackOutcome::Kind::failed;
-          outcome.error = verdict.error().message();
-        } else if (*verdict) {
-          outcome.kind = FeedbackOutcome::Kind::recorded;
-          outcome.verdict = std::move(**verdict);
-          state.desk_dirty = true;
-        }
-      }
-    } else {
+  if (!known && context_.store == nullptr) return nullptr;
+  auto entry = tenants_->get_or_create(tenant, 0);
+  if (!entry) {
+    error = entry.error().message();
+    return nullptr;
+  }
+  TenantState& state = ***entry;
+  if (!known) {
+    metrics_.live_tenants().Increment();
+    schedule(tenant, state, steady_ns());
+    tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
+  }
+  return &state;
+}
+
+void Worker::apply_feedback(const std::string& tenant, FeedbackRequest& request) {
+  FeedbackOutcome outcome;
+  TenantState* state = tenant_for_request(tenant, outcome.error);
+  if (!outcome.error.empty()) {
+    outcome.kind = FeedbackOutcome::Kind::failed;
+  } else if (state != nullptr && state->desk) {
+    auto verdict = state->desk->verdict(request.key, request.label, request.now_ns);
+    if (!verdict) {
       outcome.kind = FeedbackOutcome::Kind::failed;
-      outcome.error = entry.error().message();
+      outcome.error = verdict.error().message();
+    } else if (*verdict) {
+      outcome.kind = FeedbackOutcome::Kind::recorded;
+      outcome.verdict = std::move(**verdict);
+      state->desk_dirty = true;
+    }
+  }
+  request.done.set_value(std::move(outcome));
+}
+
+void Worker::apply_explain(const std::string& tenant, ExplainRequest& request) {
+  ExplainOutcome outcome;
+  TenantState* state = tenant_for_request(tenant, outcome.error);
+  const auto found = state != nullptr && state->desk ? state->desk->lookup(request.key) : std::nullopt;
+  if (!outcome.error.empty()) {
+    outcome.kind = ExplainOutcome::Kind::failed;
+  } else if (found) {
+    outcome.stream = found->first;
+    outcome.detector = found->second;
+    const auto stream = state->streams.find(outcome.stream);
+    if (stream == state->streams.end()) {
+      outcome.kind = ExplainOutcome::Kind::failed;
+      outcome.error = "the stream's model is not in memory (evicted by the tenant's bounds); it returns with its "
+                      "next observation";
+    } else {
+      outcome.model = stream->second.pipeline->explain_model(request.rows, request.background);
+      outcome.kind = outcome.model ? ExplainOutcome::Kind::found : ExplainOutcome::Kind::unsupported;
     }
   }
   request.done.set_value(std::move(outcome));

@@ -141,6 +141,10 @@ class Worker {
   // Names, clusters and calibrates an alert, then publishes it (or audits it suppressed).
   void raise(const std::string& tenant, TenantState& state, v1::Alert alert);
   void apply_feedback(const std::string& tenant, FeedbackRequest& request);
+  void apply_explain(const std::string& tenant, ExplainRequest& request);
+  // The tenant an analyst's request names, restored from its state file when evicted;
+  // nullptr when it has never been seen (or cannot be held: `error` says why).
+  TenantState* tenant_for_request(const std::string& tenant, std::string& error);
   std::pair<TenantState*, StreamPipeline*> pipeline_for(const WorkItem& item);
   std::unique_ptr<TenantState> restore_tenant(const std::string& tenant);
   // A stream this worker evicted from its tenant earlier and saved on its own, if any.

@@ -19,6 +19,7 @@ Commands:
   watch          print alerts as JSON lines as the daemon emits them
   status         print the daemon's status
   feedback       send a verdict on an alert
+  explain        SAGE feature importance of the model behind an alert's stream
   alerts         print the daemon's JSON-lines alerts, or with --clusters one line per
                  incident
   audit verify   verify an HMAC-chained audit log; reports the first broken or missing entry
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   if (command == "truth") return anomstream::tools::run_truth(argc - 1, argv + 1);
   if (command == "analyst") return anomstream::tools::run_analyst(argc - 1, argv + 1);
   if (command == "alerts") return anomstream::tools::run_alerts(argc - 1, argv + 1);
+  if (command == "explain") return anomstream::tools::run_explain(argc - 1, argv + 1);
   std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
   return anomstream::tools::EXIT_FAILURE_TO_RUN;
 }

@@ -1,6 +1,7 @@
 // anomstreamctl watch / status / feedback: small gRPC clients.
 
 #include <boost/program_options.hpp>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <iostream>
@@ -34,6 +35,28 @@ std::optional<v1::Severity> parse_severity(const std::string& text) {
   if (text == "critical") return v1::SEVERITY_CRITICAL;
   return std::nullopt;
 }
+
+// A stub on the connection the options name; nullopt (the reason printed) when they name
+// none.
+struct Client {
+  Connection connection;
+  std::unique_ptr<v1::IngestService::Stub> stub;
+
+  static std::optional<Client> from(const po::variables_map& vm) {
+    auto connection = connection_from(vm);
+    if (!connection) {
+      std::cerr << "anomstreamctl: " << connection.error() << "\n";
+      return std::nullopt;
+    }
+    auto stub = make_stub(*connection);
+    return Client{std::move(*connection), std::move(stub)};
+  }
+  // Credentials and a deadline for one call.
+  void prepare(grpc::ClientContext& context, std::chrono::seconds deadline) const {
+    authorize(context, connection);
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+  }
+};
 
 }  // namespace
 
@@ -104,15 +127,11 @@ int run_status(int argc, char** argv) {
     std::cout << options;
     return 0;
   }
-  const auto connection = connection_from(vm);
-  if (!connection) {
-    std::cerr << "anomstreamctl: " << connection.error() << "\n";
-    return EXIT_FAILURE_TO_RUN;
-  }
-  auto stub = make_stub(*connection);
+  auto client = Client::from(vm);
+  if (!client) return EXIT_FAILURE_TO_RUN;
+  auto& stub = client->stub;
   grpc::ClientContext context;
-  authorize(context, *connection);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  client->prepare(context, std::chrono::seconds(5));
   v1::StatusReply reply;
   const auto status = stub->GetStatus(&context, v1::StatusRequest{}, &reply);
   if (!status.ok()) {
@@ -156,15 +175,11 @@ int run_feedback(int argc, char** argv) {
     return EXIT_FAILURE_TO_RUN;
   }
   feedback.set_note(vm["note"].as<std::string>());
-  const auto connection = connection_from(vm);
-  if (!connection) {
-    std::cerr << "anomstreamctl: " << connection.error() << "\n";
-    return EXIT_FAILURE_TO_RUN;
-  }
-  auto stub = make_stub(*connection);
+  auto client = Client::from(vm);
+  if (!client) return EXIT_FAILURE_TO_RUN;
+  auto& stub = client->stub;
   grpc::ClientContext context;
-  authorize(context, *connection);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  client->prepare(context, std::chrono::seconds(5));
   v1::FeedbackReply reply;
   const auto status = stub->SubmitFeedback(&context, feedback, &reply);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
@@ -178,6 +193,41 @@ int run_feedback(int argc, char** argv) {
   std::cout << "recorded" << (reply.first_verdict() ? "" : " (replacing an earlier verdict on this alert)")
             << "; incident " << reply.cluster_id() << "; an alert like it is now confirmed with probability "
             << reply.probability() << "\n";
+  return 0;
+}
+
+int run_explain(int argc, char** argv) {
+  po::options_description options("anomstreamctl explain options");
+  options.add_options()
+      ("help,h", "print this help")
+      ("alert-id", po::value<std::string>()->required(), "the alert's id");
+  add_connection_options(options);
+  po::variables_map vm;
+  if (argc > 1 && std::string_view(argv[1]) == "--help") {
+    std::cout << options;
+    return 0;
+  }
+  if (!parse(argc, argv, options, vm, "explain")) return EXIT_FAILURE_TO_RUN;
+  auto client = Client::from(vm);
+  if (!client) return EXIT_FAILURE_TO_RUN;
+  auto& stub = client->stub;
+  grpc::ClientContext context;
+  client->prepare(context, std::chrono::seconds(60));
+  v1::ExplainRequest request;
+  request.set_alert_id(vm["alert-id"].as<std::string>());
+  v1::ExplainReply reply;
+  const auto status = stub->ExplainAlert(&context, request, &reply);
+  if (!status.ok()) {
+    std::cerr << "anomstreamctl explain: " << status.error_message() << "\n";
+    return status.error_code() == grpc::StatusCode::NOT_FOUND ? EXIT_PROBLEM : EXIT_FAILURE_TO_RUN;
+  }
+  std::cout << "stream " << reply.stream() << " (" << reply.detector() << "): SAGE importance over " << reply.rows()
+            << " sample points, " << reply.background_rows() << " background points, " << reply.permutations()
+            << " permutations" << (reply.converged() ? " (converged)" : " (not converged)") << "\n";
+  std::cout << "feature      value   std_error\n";
+  for (const auto& f : reply.features()) {
+    std::cout << fmt::format("{:>7} {:>11.4g} {:>11.2g}\n", f.index(), f.value(), f.std_error());
+  }
   return 0;
 }
 
