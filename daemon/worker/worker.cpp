@@ -444,6 +444,9 @@ void Worker::apply_feedback(const std::string& tenant, FeedbackRequest& request)
       outcome.kind = FeedbackOutcome::Kind::recorded;
       outcome.verdict = std::move(**verdict);
       state->desk_dirty = true;
+      // Verdicts are few and an analyst's work: written through, not left for the next
+      // periodic snapshot (a full store queue leaves it to that snapshot).
+      if (context_.store != nullptr) save(tenant, *state, false);
     }
   }
   request.done.set_value(std::move(outcome));

@@ -243,3 +243,34 @@ TEST_CASE("ExplainAlert: SAGE importance of the alert's stream model; a constant
   CHECK(ctl.out.find("SAGE importance") != std::string::npos);
   CHECK(daemon.stop().exit_code == 0);
 }
+
+TEST_CASE("a verdict is written through: it survives kill -9 right after it is stored") {
+  Scratch scratch("triage-kill");
+  const auto alerts = scratch.path / "alerts.jsonl";
+  // Periodic snapshots far away: only the write-through can save the verdict.
+  const std::string yaml = "workers:\n  count: 1\npipeline:\n  forest:\n    num_trees: 50\n    sample_size: 64\n"
+                           "state:\n  dir: \"" + (scratch.path / "state").string() +
+                           "\"\n  snapshot_interval_s: 86400\nsinks:\n  json_lines: \"" + alerts.string() + "\"\n";
+  std::string id;
+  {
+    DaemonUnderTest daemon(yaml, "triage-kill-first");
+    auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+    send(*stub, "t", 0, 2000, {{1500, 1}});
+    REQUIRE(anomstream::test::poll_until([&] { return !alert_at(read_lines(alerts.string()), 1500).empty(); }));
+    id = field(alert_at(read_lines(alerts.string()), 1500), "alert_id");
+    CHECK(daemon.metric("anomstream_state_snapshots_written_total") == 0);
+    anomstream::v1::FeedbackReply reply;
+    REQUIRE(verdict(*stub, id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).ok());
+    CHECK(reply.first_verdict());
+    REQUIRE(anomstream::test::poll_until(
+        [&] { return daemon.metric("anomstream_state_snapshots_written_total") >= 1; }));
+    daemon.kill();
+  }
+  DaemonUnderTest daemon(yaml, "triage-kill-second");
+  auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+  anomstream::v1::FeedbackReply reply;
+  REQUIRE(verdict(*stub, id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).ok());
+  CHECK_FALSE(reply.first_verdict());  // the verdict before the kill came back with the tenant
+  CHECK(daemon.metric("anomstream_state_restored_total") == 1);
+  CHECK(daemon.stop().exit_code == 0);
+}
