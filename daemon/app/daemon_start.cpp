@@ -190,8 +190,9 @@ Daemon::StepResult Daemon::open_sinks() {
   limits.queue_capacity = static_cast<std::size_t>(config_.sink.queue_capacity);
   limits.max_subscribers = static_cast<std::size_t>(config_.sink.max_subscribers);
   limits.subscriber_capacity = static_cast<std::size_t>(config_.sink.subscriber_capacity);
-  hub_ = std::make_unique<AlertHub>(*metrics_, audit_.get(), config_.json_lines, limits);
+  hub_ = std::make_unique<AlertHub>(*metrics_, audit_.get(), config_.json_lines, limits, config_.records);
   if (!hub_->sink_ok()) return std::unexpected("sinks.json_lines: cannot open \"" + config_.json_lines + "\"");
+  if (!hub_->records_ok()) return std::unexpected("sinks.records: cannot open \"" + config_.records + "\"");
   return {};
 }
 

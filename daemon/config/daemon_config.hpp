@@ -96,6 +96,7 @@ struct DaemonConfig {
     std::int64_t max_bytes = 0;
   } per_tenant;
   std::string json_lines;
+  std::string records;
   struct Sink {
     std::int64_t queue_capacity = 0;
     std::int64_t max_subscribers = 0;

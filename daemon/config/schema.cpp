@@ -270,6 +270,8 @@ Field build_schema() {
       map("sinks", {
           string("json_lines", "alerts as JSON lines: \"-\" for stdout, a file path, or empty for off",
                  at<&C::json_lines>, live),
+          string("records", "every alert as a strict AlertRecord JSON line (docs/alert-record.schema.json), or empty for off",
+                 at<&C::records>),
           integer("queue_capacity", 1, 1048576, "alerts between the workers and the sink thread (lost, counted, beyond)",
                   at<&C::sink, &C::Sink::queue_capacity>),
           map("watch", {

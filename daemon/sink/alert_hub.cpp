@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "anomstream/triage/alert_record.hpp"
 #include "sink/alert_json.hpp"
 #include "worker/log_text.hpp"
 
@@ -68,15 +69,17 @@ AlertSubscription::Status AlertSubscription::status() const {
 }
 
 AlertHub::AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& json_lines_path,
-                   const AlertSinkLimits& limits)
-    : metrics_(metrics), audit_(audit), limits_(limits) {
+                   const AlertSinkLimits& limits, const std::string& records_path)
+    : metrics_(metrics), audit_(audit), limits_(limits), records_path_(records_path) {
   open_json(json_lines_path);
+  if (!records_path_.empty()) records_ = std::fopen(records_path_.c_str(), "ab");
   thread_ = std::thread([this] { run(); });
 }
 
 AlertHub::~AlertHub() {
   close(std::chrono::milliseconds(0));
   if (owns_json_ && json_ != nullptr) std::fclose(json_);
+  if (records_ != nullptr) std::fclose(records_);
 }
 
 void AlertHub::open_json(const std::string& json_lines_path) {
@@ -97,6 +100,11 @@ bool AlertHub::reopen(const std::string& json_lines_path) {
   if (json_ != nullptr) std::fflush(json_);
   if (owns_json_ && json_ != nullptr) std::fclose(json_);
   open_json(json_lines_path);
+  if (!records_path_.empty()) {
+    if (records_ != nullptr) std::fclose(records_);
+    records_ = std::fopen(records_path_.c_str(), "ab");
+    if (records_ == nullptr) spdlog::error("event=sink_reopen_failed path=\"{}\"", escape_for_log(records_path_));
+  }
   return json_ok_;
 }
 
@@ -155,6 +163,7 @@ void AlertHub::run() {
       std::lock_guard json_lock(json_mutex_);
       for (auto& alert : batch) deliver(alert);
       if (json_ != nullptr) std::fflush(json_);
+      if (records_ != nullptr) std::fflush(records_);
     }
     batch.clear();
     note_losses();
@@ -191,6 +200,7 @@ void AlertHub::deliver(v1::Alert& alert) {
       metrics_.sink_errors().Increment();
     }
   }
+  if (!records_path_.empty()) write_record(alert);
   if (audit_ != nullptr) {
     if (audit_->append(wall_ns(), "alert", json)) {
       metrics_.audit_entries().Increment();
@@ -201,6 +211,41 @@ void AlertHub::deliver(v1::Alert& alert) {
   std::lock_guard lock(subscribers_mutex_);
   for (const auto& subscriber : subscribers_) {
     if (subscriber->wants(alert) && !subscriber->offer(alert)) metrics_.watch_dropped().Increment();
+  }
+}
+
+// The alert as an AlertRecord line. One the record refuses (a negative observation time,
+// which the record's schema does not allow) or a failed write is counted, not written.
+void AlertHub::write_record(const v1::Alert& alert) {
+  if (records_ == nullptr) {
+    metrics_.sink_errors().Increment();
+    return;
+  }
+  triage::AlertContext c;
+  c.alert_id = alert.alert_id();
+  c.tenant = alert.tenant();
+  c.stream = alert.stream();
+  c.timestamp_ns = alert.timestamp_ns();
+  c.received_ns = alert.received_ns();
+  c.emitted_ns = wall_ns();
+  c.score = alert.score();
+  c.probability = alert.probability();
+  c.severity = static_cast<stats::Severity>(std::clamp<int>(alert.severity(), 0, 4));
+  for (const auto& f : alert.top_features()) {
+    c.attribution.push_back({f.index(), f.share(),
+                             f.direction() == v1::DIRECTION_LOW ? triage::AttributionDirection::low
+                                                                : triage::AttributionDirection::high});
+  }
+  c.cluster_id = alert.cluster_id();
+  c.model_version = alert.model_version().empty() ? "unknown" : alert.model_version();
+  auto record = triage::AlertRecord::create(std::move(c));
+  if (!record) {
+    metrics_.sink_errors().Increment();
+    return;
+  }
+  const std::string line = record->to_json();
+  if (std::fwrite(line.data(), 1, line.size(), records_) != line.size() || std::fputc('\n', records_) == EOF) {
+    metrics_.sink_errors().Increment();
   }
 }
 

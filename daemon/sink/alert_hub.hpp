@@ -79,15 +79,18 @@ class AlertSubscription {
 
 class AlertHub {
  public:
-  // json_lines_path: "" (off), "-" (stdout) or a file appended to. Starts the sink thread.
+  // json_lines_path: "" (off), "-" (stdout) or a file appended to. records_path: "" (off)
+  // or a file that gets every raised alert as a strict, versioned AlertRecord JSON line
+  // (docs/alert-record.schema.json). Starts the sink thread.
   AlertHub(DaemonMetrics& metrics, AuditLog* audit, const std::string& json_lines_path,
-           const AlertSinkLimits& limits);
+           const AlertSinkLimits& limits, const std::string& records_path = "");
 
   ~AlertHub();
   AlertHub(const AlertHub&) = delete;
   AlertHub& operator=(const AlertHub&) = delete;
 
   [[nodiscard]] bool sink_ok() const { return json_ok_; }
+  [[nodiscard]] bool records_ok() const { return records_path_.empty() || records_ != nullptr; }
 
   // Worker side: assigns the sequence number and queues; never waits for a sink. false
   // when the sink queue was full and the alert was lost (counted). Thread-safe.
@@ -109,8 +112,9 @@ class AlertHub {
   // joins the sink thread, flushes, and closes every subscription (each then delivers
   // what it holds). Idempotent.
   void close(std::chrono::milliseconds timeout);
-  // Closes and reopens the JSON-lines sink at `json_lines_path` (SIGHUP, logrotate);
-  // false (and the sink off, counted on write) when the file cannot be opened.
+  // Closes and reopens the JSON-lines sink at `json_lines_path` (SIGHUP, logrotate), and the
+  // records file at its path; false (and the sink off, counted on write) when the
+  // JSON-lines file cannot be opened.
   bool reopen(const std::string& json_lines_path);
   // The last sequence number assigned (alerts raised, lost ones included).
   [[nodiscard]] std::uint64_t published() const;
@@ -118,6 +122,7 @@ class AlertHub {
 
  private:
   void open_json(const std::string& json_lines_path);
+  void write_record(const v1::Alert& alert);
   void run();
   void deliver(v1::Alert& alert);
   void note_losses();
@@ -145,6 +150,8 @@ class AlertHub {
   std::FILE* json_ = nullptr;
   bool owns_json_ = false;
   bool json_ok_ = true;
+  const std::string records_path_;
+  std::FILE* records_ = nullptr;
 
   mutable std::mutex subscribers_mutex_;
   std::vector<std::shared_ptr<AlertSubscription>> subscribers_;

@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 
+#include "anomstream/triage/alert_record.hpp"
 #include "client.hpp"
 #include "daemon_fixture.hpp"
 
@@ -179,9 +180,10 @@ TEST_CASE("feedback: tenant-scoped ids, a false positive suppresses similar aler
   CHECK(suppressed_in_audit(audit, 3500));
 }
 
-TEST_CASE("ExplainAlert: SAGE importance of the alert's stream model; a constant feature gets none to speak of") {
+TEST_CASE("ExplainAlert: SAGE importance of the alert's stream model; a constant feature gets none to speak of; "
+          "every alert is also a strict AlertRecord line") {
   DaemonUnderTest daemon("workers:\n  count: 1\npipeline:\n  forest:\n    num_trees: 50\n    sample_size: 64\n"
-                         "sinks:\n  json_lines: \"{dir}/alerts.jsonl\"\n",
+                         "sinks:\n  json_lines: \"{dir}/alerts.jsonl\"\n  records: \"{dir}/records.jsonl\"\n",
                          "explain");
   auto stub = anomstream::tools::make_stub(daemon.grpc_target());
   anomstream::v1::ObservationBatch batch;
@@ -242,6 +244,22 @@ TEST_CASE("ExplainAlert: SAGE importance of the alert's stream model; a constant
   CHECK(ctl.exit_code == 0);
   CHECK(ctl.out.find("SAGE importance") != std::string::npos);
   CHECK(daemon.stop().exit_code == 0);
+
+  // The records file holds the same alerts, each one parsing under the strict schema.
+  const auto lines = read_lines(alerts);
+  const auto records = read_lines(daemon.dir() + "/records.jsonl");
+  REQUIRE(records.size() == lines.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    auto record = anomstream::triage::AlertRecord::from_json(records[i]);
+    REQUIRE(record);
+    const auto& c = record->context();
+    CHECK(c.alert_id == field(lines[i], "alert_id"));
+    CHECK(c.cluster_id == std::stoull(field(lines[i], "cluster_id")));
+    CHECK(c.timestamp_ns == std::stoll(field(lines[i], "timestamp_ns")));
+    CHECK(c.probability == 0.5);
+    CHECK_FALSE(c.attribution.empty());
+    CHECK(c.model_version == field(lines[i], "model_version"));
+  }
 }
 
 TEST_CASE("a verdict is written through: it survives kill -9 right after it is stored") {
@@ -273,4 +291,15 @@ TEST_CASE("a verdict is written through: it survives kill -9 right after it is s
   CHECK_FALSE(reply.first_verdict());  // the verdict before the kill came back with the tenant
   CHECK(daemon.metric("anomstream_state_restored_total") == 1);
   CHECK(daemon.stop().exit_code == 0);
+}
+
+TEST_CASE("a records file that cannot be opened stops the start, naming the key") {
+  Scratch scratch("records-refused");
+  const auto config = scratch.path / "d.yaml";
+  std::ofstream(config) << "server:\n  grpc:\n    listen: \"127.0.0.1:0\"\n  udp:\n    listen: \"127.0.0.1:0\"\n"
+                           "  metrics:\n    listen: \"127.0.0.1:0\"\nsinks:\n  records: \""
+                        << (scratch.path / "missing" / "records.jsonl").string() << "\"\n";
+  const auto r = anomstream::test::run_process({anomstream::test::daemon_path(), "--config", config.string()});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("sinks.records: cannot open") != std::string::npos);
 }
