@@ -131,7 +131,10 @@ class ForestPipeline final : public StreamPipeline {
     model.dimension = d;
     model.rows = take(rows, 0);
     model.background = take(background, live.size() / (2 * std::max<std::size_t>(1, background)) + 1);
-    auto copy = std::make_shared<const forest::RandomCutForest>(forest);
+    // The copy scores serially on the caller's thread, whatever executor the original has.
+    auto own = std::make_shared<forest::RandomCutForest>(forest);
+    own->set_executor(nullptr);
+    std::shared_ptr<const forest::RandomCutForest> copy = std::move(own);
     model.score = [copy](std::span<const double> row) { return copy->score(row).value_or(0.0); };
     return model;
   }

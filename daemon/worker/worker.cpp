@@ -399,8 +399,10 @@ void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert aler
   if (state.desk) {
     if (auto triaged = state.desk->triage(alert, wall_ns()); !triaged) {
       // Only the key draw can fail: the alert goes out untriaged (named by the sink).
-      spdlog::error("event=triage_failed tenant=\"{}\" error=\"{}\"", escape_for_log(tenant),
-                    triaged.error().message());
+      if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
+        spdlog::error("event=triage_failed tenant=\"{}\" error=\"{}\" suppressed={}", escape_for_log(tenant),
+                      triaged.error().message(), suppressed);
+      }
     }
     state.desk_dirty = true;
   }
