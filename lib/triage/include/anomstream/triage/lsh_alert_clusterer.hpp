@@ -16,7 +16,7 @@
 // Bound: at most `max_entries` signatures are remembered; a new one beyond that evicts
 // the least recently seen (the cluster whose last alert is oldest), counted in
 // evictions().
-// Memory: 8 b d bytes of hyperplanes + 48 max_entries + 4 bit_ceil(2 max_entries) bytes
+// Memory: 8 b d bytes of hyperplanes + 64 max_entries + 4 bit_ceil(2 max_entries) bytes
 // of table plus a constant (memory_bytes()), allocated at construction.
 // Time: O(b d) for the signature plus expected O(1) for the table; no allocation.
 // Errors: create() names a config field outside its bound (invalid_config) or fails
