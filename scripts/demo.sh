@@ -134,4 +134,4 @@ cat "$tmp/alerts.jsonl" "$tmp/alerts-feedback.jsonl" > "$tmp/alerts-fb.jsonl"
   --review 15
 echo
 echo "== the last run's incidents, not lines (anomstreamctl alerts --clusters), the first ten"
-"$CTL" alerts --file "$tmp/alerts-feedback.jsonl" --clusters | head -11
+"$CTL" alerts --file "$tmp/alerts-feedback.jsonl" --clusters | sed -n "1,11p"  # sed reads to the end: no SIGPIPE under pipefail
