@@ -188,10 +188,9 @@ Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns) {
   if (nonzero(vector)) {
     const std::int64_t event_ns = std::max<std::int64_t>(0, alert.timestamp_ns());
     if (auto assigned = clusterer_.assign(alert.stream(), vector, event_ns)) recent.cluster_id = assigned->cluster_id;
-    if (feedback_ && nonzero(verdict_vector(recent.features, settings_.feedback_features))) {
-      if (auto found = feedback_->match(alert.stream(), verdict_vector(recent.features, settings_.feedback_features),
-                                        now_ns);
-          found && *found) {
+    const auto key_vector = verdict_vector(recent.features, settings_.feedback_features);
+    if (feedback_ && nonzero(key_vector)) {
+      if (auto found = feedback_->match(alert.stream(), key_vector, now_ns); found && *found) {
         const auto& verdict = **found;
         alert.set_feedback(std::string(triage::to_string(verdict.label)));
         if (verdict.label == triage::FeedbackLabel::false_positive) {

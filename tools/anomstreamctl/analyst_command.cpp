@@ -16,6 +16,7 @@
 #include "alert_truth.hpp"
 #include "client.hpp"
 #include "commands.hpp"
+#include "traffic_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -28,12 +29,9 @@ int run_analyst(int argc, char** argv) {
       ("review", po::value<std::uint64_t>()->default_value(5), "alerts per stream to give a verdict on")
       ("idle", po::value<double>()->default_value(3.0), "stop after this many seconds without an alert")
       ("count", po::value<std::uint64_t>()->default_value(20000), "synthetic: observations that will be sent")
-      ("tenants", po::value<std::uint32_t>()->default_value(2), "synthetic: tenants")
-      ("streams", po::value<std::uint32_t>()->default_value(2), "synthetic: streams (hosts) per tenant")
-      ("anomaly-rate", po::value<double>()->default_value(0.004), "synthetic: fraction of anomalous observations")
-      ("seed", po::value<std::uint64_t>()->default_value(1), "synthetic: random seed")
       ("echo", po::value<std::uint64_t>()->default_value(40),
        "observations after an injected anomaly whose alerts count as its echo, not as false");
+  add_traffic_options(options);
   add_connection_options(options);
   po::variables_map vm;
   try {
@@ -52,11 +50,7 @@ int run_analyst(int argc, char** argv) {
     std::cerr << "anomstreamctl: " << connection.error() << "\n";
     return EXIT_FAILURE_TO_RUN;
   }
-  TrafficConfig config;
-  config.seed = vm["seed"].as<std::uint64_t>();
-  config.tenants = vm["tenants"].as<std::uint32_t>();
-  config.streams_per_tenant = vm["streams"].as<std::uint32_t>();
-  config.anomaly_rate = vm["anomaly-rate"].as<double>();
+  TrafficConfig config = traffic_config_from(vm);
   const InjectedTruth truth(config, vm["count"].as<std::uint64_t>(), vm["echo"].as<std::uint64_t>());
   const std::uint64_t review = vm["review"].as<std::uint64_t>();
   const auto idle = std::chrono::duration_cast<std::chrono::system_clock::duration>(

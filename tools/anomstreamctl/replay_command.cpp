@@ -14,6 +14,7 @@
 #include "config/secret_file.hpp"
 #include "ingest/udp_auth.hpp"
 #include "commands.hpp"
+#include "traffic_options.hpp"
 #include "progress_bar.hpp"
 #include "replay_source.hpp"
 
@@ -58,13 +59,10 @@ int run_replay(int argc, char** argv) {
       ("count", po::value<std::uint64_t>()->default_value(20000), "observations to send (synthetic)")
       ("rate", po::value<double>()->default_value(0), "observations per second; 0 sends as fast as possible")
       ("batch", po::value<std::size_t>()->default_value(64), "observations per gRPC batch or UDP datagram")
-      ("tenants", po::value<std::uint32_t>()->default_value(2), "synthetic: tenants")
-      ("streams", po::value<std::uint32_t>()->default_value(2), "synthetic: streams (hosts) per tenant")
-      ("anomaly-rate", po::value<double>()->default_value(0.004), "synthetic: fraction of anomalous observations")
-      ("seed", po::value<std::uint64_t>()->default_value(1), "synthetic: random seed")
       ("skip", po::value<std::uint64_t>()->default_value(0),
        "synthetic: start after this many observations, continuing an earlier replay of the same seed")
       ("progress", "draw the progress bar even when stderr is not a terminal");
+  add_traffic_options(options);
   add_connection_options(options);
   po::variables_map vm;
   try {
@@ -91,11 +89,7 @@ int run_replay(int argc, char** argv) {
     }
     source = std::move(*csv);
   } else {
-    TrafficConfig config;
-    config.seed = vm["seed"].as<std::uint64_t>();
-    config.tenants = vm["tenants"].as<std::uint32_t>();
-    config.streams_per_tenant = vm["streams"].as<std::uint32_t>();
-    config.anomaly_rate = vm["anomaly-rate"].as<double>();
+    TrafficConfig config = traffic_config_from(vm);
     source = ReplaySource::synthetic(config, vm["count"].as<std::uint64_t>(), vm["skip"].as<std::uint64_t>());
   }
 

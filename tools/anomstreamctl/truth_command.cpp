@@ -10,6 +10,7 @@
 
 #include "alert_truth.hpp"
 #include "commands.hpp"
+#include "traffic_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -21,14 +22,11 @@ int run_truth(int argc, char** argv) {
       ("help,h", "print this help")
       ("alerts", po::value<std::string>(), "the daemon's alerts as JSON lines (sinks.json_lines)")
       ("count", po::value<std::uint64_t>()->default_value(20000), "observations of the synthetic stream that were sent")
-      ("tenants", po::value<std::uint32_t>()->default_value(2), "synthetic: tenants")
-      ("streams", po::value<std::uint32_t>()->default_value(2), "synthetic: streams (hosts) per tenant")
-      ("anomaly-rate", po::value<double>()->default_value(0.004), "synthetic: fraction of anomalous observations")
-      ("seed", po::value<std::uint64_t>()->default_value(1), "synthetic: random seed")
       ("echo", po::value<std::uint64_t>()->default_value(40),
        "observations after an injected anomaly whose alerts count as its echo, not as false")
       ("review", po::value<std::uint64_t>()->default_value(0),
        "alerts per stream an analyst reviewed: false alerts are also counted after them");
+  add_traffic_options(options);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -60,11 +58,7 @@ int run_truth(int argc, char** argv) {
       ++skipped;
     }
   }
-  TrafficConfig config;
-  config.seed = vm["seed"].as<std::uint64_t>();
-  config.tenants = vm["tenants"].as<std::uint32_t>();
-  config.streams_per_tenant = vm["streams"].as<std::uint32_t>();
-  config.anomaly_rate = vm["anomaly-rate"].as<double>();
+  TrafficConfig config = traffic_config_from(vm);
   const std::uint64_t echo = vm["echo"].as<std::uint64_t>();
   const std::uint64_t review = vm["review"].as<std::uint64_t>();
   const auto tallies = grade_alerts(config, vm["count"].as<std::uint64_t>(), alerts, echo, review);
