@@ -15,6 +15,8 @@ PACKAGES=(
   libssl-dev
   doctest-dev
   libbenchmark-dev
+  # Scale-out: the NATS C client, and a JetStream server for its integration test.
+  libnats-dev nats-server
   prometheus
   curl
   # The packaging test: dpkg-shlibdeps for `cpack -G DEB`, systemd-analyze and

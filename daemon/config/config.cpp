@@ -103,6 +103,41 @@ void check_detectors(const YAML::Node& user, const DaemonConfig& config, std::ve
   }
 }
 
+// NATS names: the stream, the subject prefix's tokens, the group (which also names
+// consumers and buckets) and the instance.
+bool nats_name(std::string_view name, bool dots) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || (dots && c == '.');
+    if (!ok) return false;
+  }
+  return !dots || (name.front() != '.' && name.back() != '.' && name.find("..") == std::string_view::npos);
+}
+
+void check_jetstream(const YAML::Node& merged, const DaemonConfig& config, std::vector<ConfigProblem>& problems) {
+  const auto& js = config.jetstream;
+  if (js.servers.empty()) return;
+  const YAML::Node node = merged["ingest"]["jetstream"];
+  auto report = [&](const char* key, std::string expected, std::string found) {
+    const YAML::Mark mark = node[key] ? node[key].Mark() : node.Mark();
+    problems.push_back(ConfigProblem{std::string("ingest.jetstream.") + key, mark.line + 1, mark.column + 1,
+                                     std::move(expected), std::move(found)});
+  };
+  constexpr const char* NAME = "1 to 64 of [A-Za-z0-9_-]";
+  if (!nats_name(js.stream, false)) report("stream", NAME, js.stream);
+  if (!nats_name(js.group, false)) report("group", NAME, js.group);
+  if (!nats_name(js.subject_prefix, true)) report("subject_prefix", "dot-separated tokens of [A-Za-z0-9_-]", js.subject_prefix);
+  if (!js.instance.empty() && !nats_name(js.instance, false)) report("instance", NAME, js.instance);
+  if (!config.state.dir.empty()) {
+    const YAML::Mark mark = merged["state"]["dir"].Mark();
+    problems.push_back(ConfigProblem{"state.dir", mark.line + 1, mark.column + 1,
+                                     "empty when ingest.jetstream.servers is set (partitions keep their state in "
+                                     "JetStream)",
+                                     config.state.dir});
+  }
+}
+
 // Rules that span more than one value, checked on the typed config (values read as
 // validate() read them) with the merged document for the place to report.
 void check_semantics(const YAML::Node& merged, const YAML::Node& user, const DaemonConfig& config,
@@ -120,6 +155,7 @@ void check_semantics(const YAML::Node& merged, const YAML::Node& user, const Dae
                                      YAML::Dump(bands)});
   }
   check_detectors(user, config, problems);
+  check_jetstream(merged, config, problems);
 }
 
 }  // namespace

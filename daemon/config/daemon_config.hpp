@@ -84,6 +84,22 @@ struct DaemonConfig {
     } left_mp;
   } pipeline;
   double max_abs_value = 0;
+  // Scale-out through NATS JetStream (cluster/cluster_node.hpp); off while servers is empty.
+  struct JetStream {
+    std::string servers;           // comma-separated nats:// URLs
+    std::string credentials_file;  // NATS credentials (JWT and seed); empty: none
+    std::string stream;
+    std::string subject_prefix;
+    std::string group;
+    std::string instance;          // empty: host name and process id
+    std::int64_t partitions = 0;
+    std::int64_t lease_ttl_ms = 0;
+    std::int64_t snapshot_every = 0;
+    std::int64_t fetch_batch = 0;
+    std::int64_t publish_timeout_ms = 0;
+    bool score = true;
+    std::string ledger;
+  } jetstream;
   std::int64_t max_tenants = 0;
   std::int64_t max_streams = 0;
   std::int64_t max_tenant_bytes = 0;
