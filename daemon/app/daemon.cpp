@@ -122,6 +122,9 @@ bool Daemon::stop() {
   if (server_ && server_->GetHealthCheckService() != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
   }
+  // Scale-out: each owned partition finishes its batch, writes its snapshot and is
+  // released, so its next owner resumes at once instead of after the lease expires.
+  if (cluster_) cluster_->stop();
   const std::int64_t deadline = steady_ns() + config_.shutdown_deadline_ms * 1'000'000;
   // New observations are refused (counted, told to the client); the queues close, and
   // each worker drains its queue until the deadline, then writes its final snapshot.

@@ -24,6 +24,7 @@
 
 #include "anomstream/core/secret_key.hpp"
 #include "audit/audit_log.hpp"
+#include "cluster/cluster_node.hpp"
 #include "config/config.hpp"
 #include "ingest/admission.hpp"
 #include "ingest/grpc_service.hpp"
@@ -81,7 +82,9 @@ class Daemon {
   StepResult open_audit();
   StepResult open_sinks();
   StepResult build_admission();
+  StepResult connect_cluster();
   StepResult start_workers();
+  StepResult start_cluster();
   StepResult open_access();
   StepResult start_grpc();
   StepResult start_udp();
@@ -111,6 +114,7 @@ class Daemon {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<AlertHub> hub_;
   std::unique_ptr<LiveSettings> settings_;
+  std::unique_ptr<ClusterNode> cluster_;  // scale-out; outlives the transports that publish through it
   std::unique_ptr<Admission> admission_;
   std::vector<hotpath::Receiver<WorkItem>> receivers_;  // until the workers take them
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -79,7 +79,9 @@ std::expected<BoundPorts, std::string> Daemon::start() {
       Step{"open_audit", &Daemon::open_audit},
       Step{"open_sinks", &Daemon::open_sinks},
       Step{"build_admission", &Daemon::build_admission},
+      Step{"connect_cluster", &Daemon::connect_cluster},
       Step{"start_workers", &Daemon::start_workers},
+      Step{"start_cluster", &Daemon::start_cluster},
       Step{"open_access", &Daemon::open_access},
       Step{"start_grpc", &Daemon::start_grpc},
       Step{"start_udp", &Daemon::start_udp},
@@ -265,6 +267,25 @@ Daemon::StepResult Daemon::start_workers() {
   }
   receivers_.clear();
   return {};
+}
+
+// Scale-out: connect to JetStream before any transport starts, so every admitted
+// observation is published; an unreachable server stops the start, naming the key.
+Daemon::StepResult Daemon::connect_cluster() {
+  if (config_.jetstream.servers.empty()) return {};
+  auto node = ClusterNode::connect(config_.jetstream, draw_key_, *metrics_->registry());
+  if (!node) return std::unexpected(node.error());
+  cluster_ = std::move(*node);
+  admission_->set_publisher(&cluster_->publisher());
+  spdlog::info("event=cluster_connected servers=\"{}\" stream={} group={} instance={} partitions={} score={}",
+               config_.jetstream.servers, cluster_->layout().stream, cluster_->layout().group,
+               cluster_->layout().instance, cluster_->layout().partitions, config_.jetstream.score);
+  return {};
+}
+
+Daemon::StepResult Daemon::start_cluster() {
+  if (!cluster_) return {};
+  return cluster_->start(*admission_, *hub_);
 }
 
 Daemon::StepResult Daemon::start_grpc() {

@@ -97,6 +97,7 @@ struct DaemonConfig {
     std::int64_t snapshot_every = 0;
     std::int64_t fetch_batch = 0;
     std::int64_t publish_timeout_ms = 0;
+    std::int64_t max_age_s = 0;      // the stream's retention when created; 0: unlimited
     bool score = true;
     std::string ledger;
   } jetstream;

@@ -187,6 +187,8 @@ Field build_schema() {
                       at<&C::jetstream, &C::JetStream::fetch_batch>),
               integer("publish_timeout_ms", 100, 60000, "longest wait for JetStream's publish acknowledgement",
                       at<&C::jetstream, &C::JetStream::publish_timeout_ms>),
+              integer("max_age_s", 0, 315360000, "observations are kept this long when the stream is created; 0: unlimited",
+                      at<&C::jetstream, &C::JetStream::max_age_s>),
               boolean("score", "also own partitions and score them (false: ingest only)",
                       at<&C::jetstream, &C::JetStream::score>),
               string("ledger", "JSON lines of every scored message and lease change; empty: off",

@@ -108,6 +108,12 @@ bool Admission::send_request(const std::string& tenant, WorkItem item) {
   return true;
 }
 
+hotpath::SendStatus Admission::send_to(std::size_t worker, WorkItem& item, std::chrono::nanoseconds timeout) {
+  const auto status = senders_[worker].send_for(std::move(item), timeout);
+  if (status == hotpath::SendStatus::sent) enqueued_[worker].fetch_add(1, std::memory_order_relaxed);
+  return status;
+}
+
 std::size_t Admission::worker_of(std::string_view tenant) const {
   return siphash24(shard_key_, tenant) % senders_.size();
 }
@@ -194,10 +200,18 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
     batcher.add(counter(IngestCounter::rate_capped));
     return;
   }
+  const bool update_model = o.flow_key().empty()
+                                ? policy.sampler.should_update(std::string_view(o.tenant() + '/' + o.stream()))
+                                : policy.sampler.should_update(std::string_view(o.flow_key()));
+  if (publisher_ != nullptr) {
+    if (!tally.publishing) tally.publishing = publisher_->begin();
+    tally.publishing->add(o, update_model, wall_ns());
+    tally.published.emplace_back(index, update_model);
+    if (tally.published.size() >= PUBLISH_WINDOW) settle(tally, batcher);
+    return;
+  }
   WorkItem item;
-  item.update = o.flow_key().empty()
-                    ? policy.sampler.should_update(std::string_view(o.tenant() + '/' + o.stream()))
-                    : policy.sampler.should_update(std::string_view(o.flow_key()));
+  item.update = update_model;
   item.received_steady_ns = steady_ns();
   item.received_ns = wall_ns();
   item.timestamp_ns = o.timestamp_ns();
@@ -223,6 +237,26 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
       batcher.add(counter(IngestCounter::dropped_queue_full));
       return;
   }
+}
+
+void Admission::settle(IngestTally& tally, hotpath::MetricsBatcher& batcher) {
+  if (!tally.publishing) return;
+  const std::vector<std::string> errors = tally.publishing->finish();
+  for (std::size_t i = 0; i < tally.published.size(); ++i) {
+    const auto [index, update] = tally.published[i];
+    if (i < errors.size() && !errors[i].empty()) {
+      reject(RejectReason::publish_failed, "jetstream: " + errors[i], index, tally, batcher);
+      continue;
+    }
+    ++tally.accepted;
+    batcher.add(counter(IngestCounter::accepted));
+    if (!update) {
+      ++tally.sampled_out;
+      batcher.add(counter(IngestCounter::sampled_out));
+    }
+  }
+  tally.publishing.reset();
+  tally.published.clear();
 }
 
 void Admission::shut_down() { shutting_down_.store(true, std::memory_order_relaxed); }

@@ -9,7 +9,9 @@
 // Thread-safe: called concurrently by gRPC handler threads and UDP threads.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <expected>
 #include <memory>
 #include <mutex>
 #include <list>
@@ -88,6 +90,15 @@ struct AdmissionKeys {
   SipKey tenants;  // tenant -> its entry in the TenantRegistry
 };
 
+// Scale-out: where admitted observations go instead of a local worker queue
+// (cluster/cluster_publisher.hpp): each ingest call publishes through its own
+// PublishCall. Thread-safe.
+class ObservationPublisher {
+ public:
+  virtual ~ObservationPublisher() = default;
+  virtual std::unique_ptr<PublishCall> begin() = 0;
+};
+
 // What decides, per accepted observation, whether it updates the model and whether its
 // tenant bucket is over its rate; replaced as a whole on reload.
 struct AdmissionPolicy {
@@ -115,6 +126,11 @@ class Admission {
   // Routes one decoded observation; `index` is its position in the call (for replies).
   void admit(const v1::Observation& observation, Transport transport, std::uint64_t index,
              IngestTally& tally, hotpath::MetricsBatcher& batcher);
+  // Scale-out: waits for the acknowledgements of what the call published and counts
+  // each observation accepted or rejected publish_failed. Every ingest call ends with
+  // it (admit() also settles every PUBLISH_WINDOW observations of a long stream).
+  void settle(IngestTally& tally, hotpath::MetricsBatcher& batcher);
+  static constexpr std::size_t PUBLISH_WINDOW = 256;
   // Counts one observation rejected before decoding (garbage or oversized input).
   void reject_undecoded(Transport transport, RejectReason reason, std::string detail,
                         std::uint64_t index, IngestTally& tally, hotpath::MetricsBatcher& batcher);
@@ -123,6 +139,13 @@ class Admission {
   // `tenant` (its queue, behind the observations already sent). false when that queue is
   // full or closed: the caller answers UNAVAILABLE, nothing was changed.
   bool send_request(const std::string& tenant, WorkItem item);
+  // Scale-out: hands `item` to worker `worker`, waiting up to `timeout` for room (the
+  // partition consumers wait rather than drop). `item` is moved from only when sent.
+  hotpath::SendStatus send_to(std::size_t worker, WorkItem& item, std::chrono::nanoseconds timeout);
+  [[nodiscard]] std::size_t worker_count() const noexcept { return senders_.size(); }
+  // From now on admitted observations are published (scale-out) rather than queued
+  // here; set before any transport starts. nullptr: back to the local queues.
+  void set_publisher(ObservationPublisher* publisher) noexcept { publisher_ = publisher; }
   // After this every observation is rejected with `shutting_down`.
   void shut_down();
   // Closes the worker queues (the workers drain what was sent, then stop). Safe while
@@ -153,6 +176,7 @@ class Admission {
   SipKey shard_key_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> enqueued_;
   std::atomic<bool> shutting_down_{false};
+  ObservationPublisher* publisher_ = nullptr;
 };
 
 }  // namespace anomstream::daemon

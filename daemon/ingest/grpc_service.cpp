@@ -58,6 +58,7 @@ grpc::Status GrpcIngestService::Observe(grpc::ServerContext* context, grpc::Serv
     }
     admission_.admit(observation, Transport::grpc, index++, tally, batcher);
   }
+  admission_.settle(tally, batcher);
   batcher.flush_metrics();
   tally.to_summary(*reply);
   return status;
@@ -93,6 +94,7 @@ grpc::Status GrpcIngestService::ObserveBatch(grpc::ServerContext* context, const
   for (std::size_t i = 0; i < n; ++i) {
     admission_.admit(request->observations(static_cast<int>(i)), Transport::grpc, i, tally, batcher);
   }
+  admission_.settle(tally, batcher);
   batcher.flush_metrics();
   tally.to_summary(*reply);
   return grpc::Status::OK;

@@ -4,10 +4,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "anomstream/v1/ingest_service.pb.h"
+#include "ingest/publish_call.hpp"
 #include "metrics/daemon_metrics.hpp"
 
 namespace anomstream::daemon {
@@ -27,6 +29,10 @@ struct IngestTally {
     std::string detail;
   };
   std::vector<Rejection> first_rejections;
+  // Scale-out: observations published but not yet acknowledged (index, sampler's
+  // decision); counted when Admission::settle() has their acknowledgements.
+  std::unique_ptr<PublishCall> publishing;
+  std::vector<std::pair<std::uint64_t, bool>> published;
 
   void reject(std::uint64_t index, RejectReason reason, std::string detail) {
     ++rejected[static_cast<std::size_t>(reason)];

@@ -65,6 +65,7 @@ void admit_datagram(std::span<const char> bytes, bool truncated, const DatagramC
   for (int i = 0; i < batch.observations_size(); ++i) {
     admission.admit(batch.observations(i), Transport::udp, static_cast<std::uint64_t>(i), tally, batcher);
   }
+  admission.settle(tally, batcher);
 }
 
 }  // namespace anomstream::daemon

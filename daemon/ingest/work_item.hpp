@@ -1,13 +1,15 @@
 #pragma once
 // What an ingest thread hands a worker through its bounded queue: one validated
 // observation, already routed to the worker that owns its tenant, or an analyst's
-// verdict on one of the tenant's alerts (then `feedback` is set and the rest unused).
+// verdict on one of the tenant's alerts (then `feedback` is set and the rest unused),
+// or, in scale-out, a message's ticket or a partition command.
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "cluster/cluster_work.hpp"
 #include "triage/feedback_request.hpp"
 
 namespace anomstream::daemon {
@@ -21,6 +23,8 @@ struct WorkItem {
   std::vector<double> values;
   std::shared_ptr<FeedbackRequest> feedback{};
   std::shared_ptr<ExplainRequest> explain{};
+  std::shared_ptr<ClusterTicket> ticket{};        // scale-out: the JetStream message this is
+  std::shared_ptr<PartitionCommand> command{};    // scale-out: a hand-off step (the rest unused)
   bool update = true;  // the sampler's decision: also update the model
 };
 

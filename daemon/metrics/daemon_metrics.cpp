@@ -24,6 +24,7 @@ std::string_view to_string(RejectReason reason) noexcept {
     case RejectReason::unauthorized: return "unauthorized";
     case RejectReason::out_of_range: return "out_of_range";
     case RejectReason::tenant_limit: return "tenant_limit";
+    case RejectReason::publish_failed: return "publish_failed";
   }
   return "unknown";
 }
@@ -165,6 +166,12 @@ DaemonMetrics::DaemonMetrics(std::size_t workers)
                                  "false positive (each still written to the audit log)")
                            .Register(*registry_)
                            .Add({});
+  cluster_alerts_muted_ = &prometheus::BuildCounter()
+                              .Name("anomstream_cluster_alerts_muted_total")
+                              .Help("Scale-out: alerts of messages replayed at a partition hand-off, already raised "
+                                    "by the partition's previous owner (remembered, not raised again)")
+                              .Register(*registry_)
+                              .Add({});
   auto& feedback = prometheus::BuildCounter()
                        .Name("anomstream_feedback_verdicts_total")
                        .Help("Analyst verdicts received through SubmitFeedback, by result")

@@ -42,8 +42,9 @@ enum class RejectReason : std::uint8_t {
   unauthorized,        // the token or key does not cover the tenant or the action
   out_of_range,        // a value beyond ingest.max_abs_value
   tenant_limit,        // a new tenant beyond tenants.new_per_second
+  publish_failed,      // scale-out: JetStream did not acknowledge the publish in time
 };
-inline constexpr std::size_t REJECT_REASON_COUNT = 15;
+inline constexpr std::size_t REJECT_REASON_COUNT = 16;
 std::string_view to_string(RejectReason reason) noexcept;
 
 // Why an accepted observation was dropped before scoring (the `reason` label).
@@ -86,6 +87,7 @@ class DaemonMetrics {
   prometheus::Counter& values_clipped() { return *values_clipped_; }
   prometheus::Counter& alert_echoes() { return *alert_echoes_; }
   prometheus::Counter& alerts_suppressed() { return *alerts_suppressed_; }
+  prometheus::Counter& cluster_alerts_muted() { return *cluster_alerts_muted_; }
   // result: 0 recorded, 1 not_found, 2 refused (malformed or unauthorised), 3 failed
   prometheus::Counter& feedback(std::size_t result) { return *feedback_[result]; }
   prometheus::Counter& audit_entries() { return *audit_entries_; }
@@ -118,6 +120,7 @@ class DaemonMetrics {
   prometheus::Counter* values_clipped_ = nullptr;
   prometheus::Counter* alert_echoes_ = nullptr;
   prometheus::Counter* alerts_suppressed_ = nullptr;
+  prometheus::Counter* cluster_alerts_muted_ = nullptr;
   std::array<prometheus::Counter*, 4> feedback_{};
   prometheus::Counter* audit_entries_ = nullptr;
   prometheus::Counter* audit_write_errors_ = nullptr;

@@ -160,12 +160,16 @@ void TriageDesk::remember(Recent recent) {
   recent_.insert(key, std::move(recent));
 }
 
-Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns) {
-  auto drawn = drawer_();
-  if (!drawn) return std::unexpected(drawn.error());
+Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns, const std::array<std::uint8_t, 16>* id_bytes) {
   Recent recent;
-  std::memcpy(recent.id.data(), &drawn->k0, 8);
-  std::memcpy(recent.id.data() + 8, &drawn->k1, 8);
+  if (id_bytes != nullptr) {
+    std::memcpy(recent.id.data(), id_bytes->data(), 16);
+  } else {
+    auto drawn = drawer_();
+    if (!drawn) return std::unexpected(drawn.error());
+    std::memcpy(recent.id.data(), &drawn->k0, 8);
+    std::memcpy(recent.id.data() + 8, &drawn->k1, 8);
+  }
   std::string id = alert.tenant();
   id += '/';
   for (const std::uint8_t byte : recent.id) {

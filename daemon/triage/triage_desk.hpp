@@ -95,7 +95,8 @@ class TriageDesk {
   // and, when that verdict covers it, `suppressed`. `now_ns`: the wall clock, which
   // verdict TTLs are measured in. Fails (the alert unchanged but for its id) only when
   // the id's random bits cannot be drawn.
-  [[nodiscard]] Status triage(v1::Alert& alert, std::int64_t now_ns);
+  // `id`: the alert's 16-byte id (scale-out names alerts by their message); nullptr: drawn.
+  [[nodiscard]] Status triage(v1::Alert& alert, std::int64_t now_ns, const std::array<std::uint8_t, 16>* id = nullptr);
   // An analyst's verdict on the alert `key` (the id's random part); nullopt when this
   // tenant has no such alert among its recent ones.
   [[nodiscard]] Result<std::optional<Verdict>> verdict(const std::array<std::uint8_t, 16>& key,

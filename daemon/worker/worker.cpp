@@ -134,16 +134,21 @@ void Worker::run() {
       snapshot_due(steady_ns());
       continue;
     }
-    if (item->feedback) {
+    if (item->command) {
+      apply_command(*item->command);
+    } else if (item->feedback) {
       // A verdict is cheap and a client waits for it: answered even when out of time.
       apply_feedback(item->tenant, *item->feedback);
     } else if (item->explain) {
       apply_explain(item->tenant, *item->explain);
     } else if (now > drain_deadline_ns_.load(std::memory_order_relaxed)) {
-      // Stopping and out of time: what is left is counted, not scored.
+      // Stopping and out of time: what is left is counted, not scored (and a JetStream
+      // message is not acknowledged, so its partition's next owner scores it).
       metrics_.dropped(DropReason::shutdown).Increment();
+      if (item->ticket) item->ticket->latch->done(false, false);
     } else {
-      process(*item);
+      const Processed done = process(*item);
+      if (item->ticket) item->ticket->latch->done(done.applied, done.alerted);
     }
     // Counted dequeued only after scoring, so "scored" never lags what left the queue
     // at a quiescent point; flushed when the queue is empty so counts are exact then.
@@ -162,29 +167,15 @@ void Worker::run() {
 }
 
 std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& tenant) {
-  auto state = std::make_unique<TenantState>(context_.stream_index_key);
-  if (context_.store == nullptr) return state;
+  if (context_.store == nullptr) return std::make_unique<TenantState>(context_.stream_index_key);
   auto loaded = context_.store->load(tenant, context_.fingerprint);
-  if (!loaded) return state;
-  for (const auto& stream : loaded->file.body.streams()) {
-    auto pipeline = StreamPipeline::restore(settings_, stream);
-    if (!pipeline) {
-      context_.store->quarantine(*loaded, StateProblem::bad_body,
-                                 "stream \"" + stream.stream() + "\": " + pipeline.error().message());
-      return std::make_unique<TenantState>(context_.stream_index_key);  // cold, never half restored
-    }
-    state->add(stream.stream(), std::move(*pipeline));
+  if (!loaded) return std::make_unique<TenantState>(context_.stream_index_key);
+  std::string error;
+  auto state = state_from_body(loaded->file.body, error);
+  if (!state) {
+    context_.store->quarantine(*loaded, StateProblem::bad_body, error);
+    return std::make_unique<TenantState>(context_.stream_index_key);  // cold, never half restored
   }
-  if (loaded->file.body.has_triage()) {
-    auto desk = TriageDesk::restore(context_.triage, loaded->file.body.triage());
-    if (!desk) {
-      context_.store->quarantine(*loaded, StateProblem::bad_body, desk.error().message());
-      return std::make_unique<TenantState>(context_.stream_index_key);
-    }
-    state->desk = std::move(*desk);
-  }
-  state->position = loaded->file.body.input_position();
-  state->saved_position = state->position;
   context_.store->count_restored();
   if (std::uint64_t suppressed = 0; restore_log_.allow(LogLimiter::Clock::now(), suppressed)) {
     spdlog::info("event=tenant_restored worker={} tenant=\"{}\" streams={} position={} suppressed={}", index_,
@@ -192,6 +183,81 @@ std::unique_ptr<Worker::TenantState> Worker::restore_tenant(const std::string& t
                  state->streams.size(), state->position, suppressed);
   }
   return state;
+}
+
+std::unique_ptr<Worker::TenantState> Worker::state_from_body(const state::v1::TenantState& body, std::string& error) {
+  auto state = std::make_unique<TenantState>(context_.stream_index_key);
+  for (const auto& stream : body.streams()) {
+    auto pipeline = StreamPipeline::restore(settings_, stream);
+    if (!pipeline) {
+      error = "stream \"" + stream.stream() + "\": " + pipeline.error().message();
+      return nullptr;
+    }
+    state->add(stream.stream(), std::move(*pipeline));
+  }
+  if (body.has_triage()) {
+    auto desk = TriageDesk::restore(context_.triage, body.triage());
+    if (!desk) {
+      error = desk.error().message();
+      return nullptr;
+    }
+    state->desk = std::move(*desk);
+  }
+  state->position = body.input_position();
+  state->saved_position = state->position;
+  return state;
+}
+
+state::v1::TenantState Worker::body_of(const std::string& tenant, const TenantState& state) const {
+  state::v1::TenantState body;
+  body.set_tenant(tenant);
+  body.set_input_position(state.position);
+  for (const auto& [name, slot] : state.streams) slot.pipeline->snapshot(name, *body.add_streams());
+  if (state.desk) state.desk->snapshot(*body.mutable_triage());
+  return body;
+}
+
+void Worker::apply_command(PartitionCommand& command) {
+  std::vector<std::string> members;
+  tenants_->for_each([&](std::string_view tenant, std::size_t, const std::unique_ptr<TenantState>&) {
+    if (command.member(tenant)) members.emplace_back(tenant);
+  });
+  std::vector<std::string> states;
+  switch (command.kind) {
+    case PartitionCommand::Kind::snapshot:
+      for (const auto& tenant : members) {
+        states.push_back(encode_state_file(body_of(tenant, **tenants_->peek(tenant)), context_.fingerprint, wall_ns()));
+      }
+      break;
+    case PartitionCommand::Kind::drop:
+      for (const auto& tenant : members) {
+        if (tenants_->erase(tenant)) metrics_.live_tenants().Decrement();
+      }
+      break;
+    case PartitionCommand::Kind::install:
+      for (const auto& bytes : command.states) {
+        auto file = decode_state_file(bytes, nullptr, &context_.fingerprint);
+        if (!file) {
+          command.done.set_value(std::unexpected("a tenant's state: " + file.error().detail));
+          return;
+        }
+        std::string error;
+        auto state = state_from_body(file->body, error);
+        if (!state) {
+          command.done.set_value(std::unexpected("tenant \"" + file->body.tenant() + "\": " + error));
+          return;
+        }
+        const bool known = tenants_->contains(file->body.tenant());
+        if (auto inserted = tenants_->insert(file->body.tenant(), 0, std::move(state)); !inserted) {
+          command.done.set_value(std::unexpected("tenant \"" + file->body.tenant() + "\": " + inserted.error().message()));
+          return;
+        }
+        if (!known) metrics_.live_tenants().Increment();
+      }
+      break;
+  }
+  tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
+  command.done.set_value(std::move(states));
 }
 
 void Worker::schedule(const std::string& tenant, TenantState& state, std::int64_t now_ns) {
@@ -206,11 +272,7 @@ void Worker::schedule(const std::string& tenant, TenantState& state, std::int64_
 
 bool Worker::save(const std::string& tenant, TenantState& state, bool wait) {
   const auto started = std::chrono::steady_clock::now();
-  state::v1::TenantState body;
-  body.set_tenant(tenant);
-  body.set_input_position(state.position);
-  for (const auto& [name, slot] : state.streams) slot.pipeline->snapshot(name, *body.add_streams());
-  if (state.desk) state.desk->snapshot(*body.mutable_triage());
+  const state::v1::TenantState body = body_of(tenant, state);
   std::string bytes = encode_state_file(body, context_.fingerprint, wall_ns());
   pass_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!context_.store->submit(tenant, std::move(bytes), wait)) return false;
@@ -356,11 +418,11 @@ void Worker::enforce_tenant_bounds(const std::string& tenant, TenantState& state
   }
 }
 
-void Worker::process(WorkItem& item) {
+Worker::Processed Worker::process(WorkItem& item) {
   auto [state, pipeline] = pipeline_for(item);
   if (pipeline == nullptr) {
     metrics_.rejected(RejectReason::no_capacity).Increment();
-    return;
+    return {};
   }
   const std::uint64_t clipped_before = pipeline->normalizer_clipped();
   auto outcome = pipeline->process(item);
@@ -370,9 +432,10 @@ void Worker::process(WorkItem& item) {
   if (!outcome) {
     // pipeline_for gave a pipeline of this width, so this is a defect, still counted.
     metrics_.rejected(RejectReason::dimension_mismatch).Increment();
-    return;
+    return {};
   }
   ++state->position;
+  Processed done{.applied = true, .alerted = false};
   if (outcome->regime_change) {
     const RegimeChange& change = *outcome->regime_change;
     if (std::uint64_t suppressed = 0; regime_log_.allow(LogLimiter::Clock::now(), suppressed)) {
@@ -383,21 +446,24 @@ void Worker::process(WorkItem& item) {
     }
   }
   if (outcome->alert) {
-    raise(item.tenant, *state, std::move(*outcome->alert));
+    raise(item.tenant, *state, std::move(*outcome->alert), item.ticket.get());
+    done.alerted = true;
   } else if (outcome->echo) {
     metrics_.alert_echoes().Increment();
   }
   scored_.fetch_add(1, std::memory_order_relaxed);
   batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);
+  return done;
 }
 
-void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert alert) {
+void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert alert, const ClusterTicket* ticket) {
   if (!state.desk) {
     auto desk = TriageDesk::create(context_.triage);
     if (desk) state.desk = std::move(*desk);
   }
   if (state.desk) {
-    if (auto triaged = state.desk->triage(alert, wall_ns()); !triaged) {
+    const auto* id = ticket != nullptr ? &ticket->alert_id : nullptr;
+    if (auto triaged = state.desk->triage(alert, wall_ns(), id); !triaged) {
       // Only the key draw can fail: the alert goes out untriaged (named by the sink).
       if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
         spdlog::error("event=triage_failed tenant=\"{}\" error=\"{}\" suppressed={}", escape_for_log(tenant),
@@ -405,6 +471,10 @@ void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert aler
       }
     }
     state.desk_dirty = true;
+  }
+  if (ticket != nullptr && ticket->replay) {
+    metrics_.cluster_alerts_muted().Increment();
+    return;
   }
   if (alert.suppressed()) {
     metrics_.alerts_suppressed().Increment();

@@ -137,9 +137,20 @@ class Worker {
   };
 
   void run();
-  void process(WorkItem& item);
+  struct Processed {
+    bool applied = false;  // the observation reached its model
+    bool alerted = false;  // and raised an alert (published, suppressed or muted)
+  };
+  Processed process(WorkItem& item);
   // Names, clusters and calibrates an alert, then publishes it (or audits it suppressed).
-  void raise(const std::string& tenant, TenantState& state, v1::Alert alert);
+  // A scale-out message names its alert by its ticket, and a replayed one is muted:
+  // remembered by the tenant's desk, not published.
+  void raise(const std::string& tenant, TenantState& state, v1::Alert alert, const ClusterTicket* ticket);
+  void apply_command(PartitionCommand& command);
+  // A tenant's state from the body of its state file; nullptr (and `error`) when a part
+  // does not restore.
+  std::unique_ptr<TenantState> state_from_body(const state::v1::TenantState& body, std::string& error);
+  state::v1::TenantState body_of(const std::string& tenant, const TenantState& state) const;
   void apply_feedback(const std::string& tenant, FeedbackRequest& request);
   void apply_explain(const std::string& tenant, ExplainRequest& request);
   // The tenant an analyst's request names, restored from its state file when evicted;
