@@ -20,6 +20,12 @@ class JetStreamPublishCall final : public PublishCall {
     options.Wait = timeout_ms;
     options.PublishAsync.ErrHandler = &JetStreamPublishCall::on_error;
     options.PublishAsync.ErrHandlerClosure = this;
+    // Disconnected (the client reconnects on its own): refused at once rather than
+    // buffered until the timeout.
+    if (natsConnection_Status(connection) != NATS_CONN_STATUS_CONNECTED) {
+      setup_error_ = "not connected to the NATS server (reconnecting)";
+      return;
+    }
     jsCtx* js = nullptr;
     const natsStatus s = natsConnection_JetStream(&js, connection, &options);
     if (s != NATS_OK) setup_error_ = nats_error(s);
