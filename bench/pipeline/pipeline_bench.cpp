@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pipeline/stream_pipeline.hpp"
+#include "triage/explain.hpp"
 #include "traffic_generator.hpp"
 
 namespace {
@@ -84,3 +85,38 @@ BENCHMARK(BM_StreamPipeline)
     ->Args({4, 1, 1})
     ->Args({16, 4, 1})
     ->Unit(benchmark::kMicrosecond);
+
+namespace {
+
+// ExplainAlert as the daemon answers it with the default triage.explain settings: the
+// worker's copy of a warmed forest stream's model (256 rows of its sample, 16 background
+// rows), then SAGE on the copy (at most 512 permutations). Arg: the stream's dimension
+// is the generator's; one stream of one tenant.
+void BM_ExplainAlert(benchmark::State& state) {
+  anomstream::tools::TrafficGenerator generator({.seed = 100, .tenants = 1, .streams_per_tenant = 1});
+  std::vector<WorkItem> items(4096);
+  for (auto& item : items) {
+    const auto o = generator.next();
+    item = WorkItem{.tenant = o.tenant, .stream = o.stream, .timestamp_ns = o.timestamp_ns,
+                    .values = std::vector<double>(o.values.begin(), o.values.end())};
+  }
+  auto pipeline = StreamPipeline::create(PipelineSettings{}, items[0].tenant, items[0].stream, items[0].values.size());
+  if (!pipeline) std::abort();
+  for (auto& item : items) {
+    if (!(*pipeline)->process(item)) std::abort();
+  }
+  std::size_t permutations = 0;
+  for (auto _ : state) {
+    auto model = (*pipeline)->explain_model(256, 16);
+    if (!model) std::abort();
+    auto report = anomstream::daemon::explain(*model, 512);
+    if (!report) std::abort();
+    permutations += report->permutations;
+  }
+  state.counters["dimension"] = static_cast<double>(items[0].values.size());
+  state.counters["permutations"] = static_cast<double>(permutations) / static_cast<double>(state.iterations());
+}
+
+}  // namespace
+
+BENCHMARK(BM_ExplainAlert)->Unit(benchmark::kMillisecond);

@@ -8,7 +8,7 @@
 #include <chrono>
 
 #include "sink/alert_json.hpp"
-#include "anomstream/triage/sage_estimator.hpp"
+#include "triage/explain.hpp"
 #include "triage/triage_desk.hpp"
 #include "worker/log_text.hpp"
 #include "version.hpp"
@@ -388,15 +388,7 @@ grpc::Status Daemon::handle_explain(const v1::ExplainRequest& request, const std
       break;
   }
   const ExplainModel& model = *outcome.model;
-  auto estimator = triage::SageEstimator::create({.dimension = model.dimension,
-                                                  .convergence_ratio = 0.05,
-                                                  .min_permutations = static_cast<std::size_t>(
-                                                      std::min<std::int64_t>(32, settings.explain_max_permutations)),
-                                                  .max_permutations =
-                                                      static_cast<std::size_t>(settings.explain_max_permutations),
-                                                  .seed = 1});
-  if (!estimator) return {grpc::StatusCode::INTERNAL, estimator.error().message()};
-  auto report = estimator->run(model.score, model.rows, {}, model.background);
+  auto report = explain(model, static_cast<std::size_t>(settings.explain_max_permutations));
   if (!report) return {grpc::StatusCode::INTERNAL, report.error().message()};
   reply.set_stream(outcome.stream);
   reply.set_detector(outcome.detector);
