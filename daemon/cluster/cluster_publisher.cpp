@@ -86,6 +86,12 @@ class JetStreamPublishCall final : public PublishCall {
           }
           natsMsgList_Destroy(&pending);
         }
+        // A callback already running for a message no longer pending ends before the
+        // context (and this object) goes.
+        jsPubOptions settle;
+        jsPubOptions_Init(&settle);
+        settle.MaxWait = 1000;
+        js_PublishAsyncComplete(js_.get(), &settle);
       }
       js_.reset();  // no error callback after this
     }
