@@ -20,5 +20,6 @@ int run_truth(int argc, char** argv);
 int run_analyst(int argc, char** argv);
 int run_alerts(int argc, char** argv);
 int run_explain(int argc, char** argv);
+int run_cluster(int argc, char** argv);
 
 }  // namespace anomstream::tools

@@ -31,6 +31,8 @@ Commands:
                  calibration per detector
   analyst        a simulated analyst: gives the synthetic stream's ground truth as
                  verdicts on the first alerts of each stream
+  cluster status a scale-out group's partitions in NATS JetStream: owners, lease
+                 revisions, backlog, redeliveries, hand-off snapshots, live members
 )";
 
 }  // namespace
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   if (command == "analyst") return anomstream::tools::run_analyst(argc - 1, argv + 1);
   if (command == "alerts") return anomstream::tools::run_alerts(argc - 1, argv + 1);
   if (command == "explain") return anomstream::tools::run_explain(argc - 1, argv + 1);
+  if (command == "cluster") return anomstream::tools::run_cluster(argc - 1, argv + 1);
   std::cerr << "anomstreamctl: unknown command \"" << command << "\"\n\n" << USAGE;
   return anomstream::tools::EXIT_FAILURE_TO_RUN;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "client.hpp"
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "sink/alert_json.hpp"
 
@@ -15,17 +16,6 @@ namespace po = boost::program_options;
 
 namespace anomstream::tools {
 namespace {
-
-bool parse(int argc, char** argv, po::options_description& options, po::variables_map& vm, const char* name) {
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "anomstreamctl " << name << ": " << e.what() << "\n" << options;
-    return false;
-  }
-  return true;
-}
 
 std::optional<v1::Severity> parse_severity(const std::string& text) {
   if (text == "any" || text == "none") return v1::SEVERITY_UNSPECIFIED;
@@ -70,7 +60,7 @@ int run_watch(int argc, char** argv) {
       ("timeout", po::value<double>()->default_value(0), "exit after this many seconds (0: never)");
   add_connection_options(options);
   po::variables_map vm;
-  if (!parse(argc, argv, options, vm, "watch")) return EXIT_FAILURE_TO_RUN;
+  if (!parse_options(argc, argv, options, vm, "watch")) return EXIT_FAILURE_TO_RUN;
   if (vm.count("help")) {
     std::cout << options;
     return 0;
@@ -122,7 +112,7 @@ int run_status(int argc, char** argv) {
       ("help,h", "print this help");
   add_connection_options(options);
   po::variables_map vm;
-  if (!parse(argc, argv, options, vm, "status")) return EXIT_FAILURE_TO_RUN;
+  if (!parse_options(argc, argv, options, vm, "status")) return EXIT_FAILURE_TO_RUN;
   if (vm.count("help")) {
     std::cout << options;
     return 0;
@@ -163,7 +153,7 @@ int run_feedback(int argc, char** argv) {
     std::cout << options;
     return 0;
   }
-  if (!parse(argc, argv, options, vm, "feedback")) return EXIT_FAILURE_TO_RUN;
+  if (!parse_options(argc, argv, options, vm, "feedback")) return EXIT_FAILURE_TO_RUN;
   v1::Feedback feedback;
   feedback.set_alert_id(vm["alert-id"].as<std::string>());
   const auto verdict = vm["verdict"].as<std::string>();
@@ -207,7 +197,7 @@ int run_explain(int argc, char** argv) {
     std::cout << options;
     return 0;
   }
-  if (!parse(argc, argv, options, vm, "explain")) return EXIT_FAILURE_TO_RUN;
+  if (!parse_options(argc, argv, options, vm, "explain")) return EXIT_FAILURE_TO_RUN;
   auto client = Client::from(vm);
   if (!client) return EXIT_FAILURE_TO_RUN;
   auto& stub = client->stub;
