@@ -15,6 +15,8 @@ bash scripts/install-deps.sh
 JOBS="${ANOMSTREAM_JOBS:-$(nproc)}"
 # Tests that read ../shared (reference vectors, datasets) fail instead of skipping.
 export ANOMSTREAM_REQUIRE_SHARED=1
+# The scale-out tests need nats-server (installed above): fail rather than skip.
+export ANOMSTREAM_REQUIRE_NATS=1
 CTEST_ARGS=(--output-on-failure --no-tests=error -j "$JOBS")
 
 configure_and_build() {  # dir, "targets", then extra cmake arguments

@@ -10,12 +10,8 @@
 #include <tuple>
 
 namespace anomstream::tools {
-namespace {
 
-// The value of a top-level string or integer field as the daemon's alert writer puts it
-// ("name":"text" or "name":123). Its writer escapes quotes inside strings, so the first
-// unescaped quote ends one; names here are generator names without escapes.
-bool field(const std::string& line, std::string_view name, std::string& out) {
+bool json_field(const std::string& line, std::string_view name, std::string& out) {
   const std::string key = "\"" + std::string(name) + "\":";
   const auto at = line.find(key);
   if (at == std::string::npos) return false;
@@ -32,8 +28,6 @@ bool field(const std::string& line, std::string_view name, std::string& out) {
   return true;
 }
 
-}  // namespace
-
 double TruthTally::precision() const noexcept {
   return alerts == 0 ? 0.0 : static_cast<double>(on_time) / static_cast<double>(alerts);
 }
@@ -47,15 +41,16 @@ double TruthTally::recall() const noexcept {
 bool parse_alert_line(const std::string& line, AlertSighting& out) {
   if (line.empty() || line.back() != '}') return false;
   std::string timestamp;
-  if (!field(line, "tenant", out.tenant) || !field(line, "stream", out.stream) ||
-      !field(line, "timestamp_ns", timestamp)) {
+  if (!json_field(line, "tenant", out.tenant) || !json_field(line, "stream", out.stream) ||
+      !json_field(line, "timestamp_ns", timestamp)) {
     return false;
   }
-  if (!field(line, "detector", out.detector)) out.detector.clear();
-  if (!field(line, "alert_id", out.alert_id)) out.alert_id.clear();
+  if (!json_field(line, "detector", out.detector)) out.detector.clear();
+  if (!json_field(line, "alert_id", out.alert_id)) out.alert_id.clear();
   std::string number;
-  out.cluster_id = field(line, "cluster_id", number) ? std::strtoull(number.c_str(), nullptr, 10) : 0;
-  out.probability = field(line, "probability", number) ? std::strtod(number.c_str(), nullptr) : -1;
+  out.cluster_id = json_field(line, "cluster_id", number) ? std::strtoull(number.c_str(), nullptr, 10) : 0;
+  out.probability = json_field(line, "probability", number) ? std::strtod(number.c_str(), nullptr) : -1;
+  out.score = json_field(line, "score", number) ? std::strtod(number.c_str(), nullptr) : 0;
   const auto [ptr, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), out.timestamp_ns);
   return ec == std::errc() && ptr == timestamp.data() + timestamp.size();
 }

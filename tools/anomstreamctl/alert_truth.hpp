@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "traffic_generator.hpp"
@@ -27,6 +28,7 @@ struct AlertSighting {
   std::string alert_id;         // "" when absent
   std::uint64_t cluster_id = 0;  // 0 when absent
   double probability = -1;       // -1 when absent
+  double score = 0;              // the detector's raw score (0 when absent)
 };
 
 enum class SightingKind : std::uint8_t { on_time, echo, false_alert };
@@ -90,6 +92,12 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
                                                const std::vector<AlertSighting>& alerts, std::uint64_t echo_steps,
                                                std::uint64_t review = 0);
 
+
+// The value of a top-level string or scalar field of one JSON line the daemon writes
+// ("name":"text" as text without its quotes, "name":123 or "name":true as written).
+// Strings are taken up to the next quote: for the names, ids and numbers the daemon
+// writes, which carry no escaped quotes. False when the field is absent or cut off.
+bool json_field(const std::string& line, std::string_view name, std::string& out);
 
 // The sighting in one JSON line of the daemon's alert sink; false for a line that is
 // not a complete alert (e.g. one still being written).
