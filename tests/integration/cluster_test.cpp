@@ -32,6 +32,8 @@ constexpr std::uint32_t PARTITIONS = 8;
 constexpr std::uint64_t OBSERVATIONS = 30000;
 constexpr std::uint64_t KILL_AFTER = OBSERVATIONS / 3;
 constexpr int BATCH = 500;
+// Each look at a group's status is a connection and two requests per partition.
+constexpr auto STATUS_POLL = std::chrono::milliseconds(250);
 
 // One instance of `group`: ledger and alerts in its own directory. `jetstream_extra`
 // adds keys to ingest.jetstream (each line indented by four spaces).
@@ -108,7 +110,8 @@ TEST_CASE("three instances score every observation, a kill -9 hands partitions o
   DaemonUnderTest b(instance_yaml(nats.url(), "scorers", "b"), "b");
   DaemonUnderTest c(instance_yaml(nats.url(), "scorers", "c"), "c");
   {
-    const bool spread = poll_until([&] { return owned_by(group_status(nats, "scorers"), {"a", "b", "c"}); }, 30s);
+    const bool spread =
+        poll_until([&] { return owned_by(group_status(nats, "scorers"), {"a", "b", "c"}); }, 30s, STATUS_POLL);
     REQUIRE_MESSAGE(spread, describe(group_status(nats, "scorers")));
   }
 
@@ -137,13 +140,13 @@ TEST_CASE("three instances score every observation, a kill -9 hands partitions o
     return owned_by(status, owners) && status->drained() && status->last_sequence == OBSERVATIONS;
   };
   {
-    const bool done = poll_until([&] { return drained("scorers", {"a", "b"}); }, 60s);
+    const bool done = poll_until([&] { return drained("scorers", {"a", "b"}); }, 60s, STATUS_POLL);
     REQUIRE_MESSAGE(done, describe(group_status(nats, "scorers")));
   }
   // The reference: one instance of its own group scores the whole stream from the start.
   DaemonUnderTest ref(instance_yaml(nats.url(), "reference", "ref"), "ref");
   {
-    const bool done = poll_until([&] { return drained("reference", {"ref"}); }, 60s);
+    const bool done = poll_until([&] { return drained("reference", {"ref"}); }, 60s, STATUS_POLL);
     REQUIRE_MESSAGE(done, describe(group_status(nats, "reference")));
   }
   for (const DaemonUnderTest* d : {&a, &b, &ref}) CHECK(poll_until([&] { return sink_flushed(*d); }, 10s));

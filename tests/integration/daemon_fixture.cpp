@@ -161,11 +161,12 @@ int status_of(const std::string& response) {
   return space == std::string::npos ? 0 : std::atoi(response.c_str() + space + 1);
 }
 
-bool poll_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+bool poll_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
+                std::chrono::milliseconds interval) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(interval);
   }
   return condition();
 }

@@ -79,9 +79,10 @@ int http_status(std::uint16_t port, const std::string& path, const std::string& 
 // The status code of an HTTP response ("HTTP/1.x 200 OK" -> 200), 0 when there is none.
 int status_of(const std::string& response);
 
-// Calls `condition` every 20 ms until it returns true or `deadline` passes.
+// Calls `condition` every `interval` until it returns true or `deadline` passes.
 bool poll_until(const std::function<bool()>& condition,
-                std::chrono::milliseconds deadline = std::chrono::seconds(30));
+                std::chrono::milliseconds deadline = std::chrono::seconds(30),
+                std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
 void send_udp(std::uint16_t port, const std::string& datagram);
 
