@@ -8,42 +8,47 @@
 
 #include "anomstream/state/v1/cluster.pb.h"
 #include "anomstream/triage/json_text.hpp"
+#include "cluster/jetstream.hpp"
 
 namespace anomstream::tools {
 namespace {
 
+using daemon::ClusterLayout;
+using daemon::nats_error;
+
 std::string bucket_error(const std::string& bucket, natsStatus s, const ClusterQuery& query) {
   if (s == NATS_NOT_FOUND) {
-    return "key-value bucket " + bucket + " does not exist on " + query.connect.servers +
+    return "key-value bucket " + bucket + " does not exist on " + query.servers +
            " (no anomstreamd with this stream and group has started there)";
   }
-  return "key-value bucket " + bucket + " on " + query.connect.servers + ": " + nats::describe(s);
+  return "key-value bucket " + bucket + " on " + query.servers + ": " + nats_error(s);
 }
 
-std::expected<nats::KeyValue, std::string> open_bucket(jsCtx* js, const std::string& bucket,
+std::expected<daemon::KvStore, std::string> open_bucket(jsCtx* js, const std::string& bucket,
                                                        const ClusterQuery& query) {
   kvStore* kv = nullptr;
   if (const natsStatus s = js_KeyValue(&kv, js, bucket.c_str()); s != NATS_OK) {
     return std::unexpected(bucket_error(bucket, s, query));
   }
-  return nats::KeyValue(kv);
+  return daemon::KvStore(kv);
 }
 
 // The entry under `key`; null when the key is absent or deleted.
-std::expected<nats::Entry, std::string> get(kvStore* kv, const std::string& key) {
+std::expected<daemon::KvEntry, std::string> get(kvStore* kv, const std::string& key) {
   kvEntry* entry = nullptr;
   const natsStatus s = kvStore_Get(&entry, kv, key.c_str());
-  if (s == NATS_NOT_FOUND) return nats::Entry();
-  if (s != NATS_OK) return std::unexpected(std::string(kvStore_Bucket(kv)) + " key " + key + ": " + nats::describe(s));
-  return nats::Entry(entry);
+  if (s == NATS_NOT_FOUND) return daemon::KvEntry();
+  if (s != NATS_OK) return std::unexpected(std::string(kvStore_Bucket(kv)) + " key " + key + ": " + nats_error(s));
+  return daemon::KvEntry(entry);
 }
 
 std::string value_of(kvEntry* entry) {
   return {static_cast<const char*>(kvEntry_Value(entry)), static_cast<std::size_t>(kvEntry_ValueLen(entry))};
 }
 
-std::expected<std::uint32_t, std::string> partition_count(jsCtx* js, const ClusterQuery& query) {
-  const std::string bucket = query.stream + "-meta";
+std::expected<std::uint32_t, std::string> partition_count(jsCtx* js, const ClusterLayout& layout,
+                                                          const ClusterQuery& query) {
+  const std::string bucket = layout.meta_bucket();
   auto meta = open_bucket(js, bucket, query);
   if (!meta) return std::unexpected(meta.error());
   auto entry = get(meta->get(), "partitions");
@@ -65,7 +70,7 @@ std::expected<std::vector<std::string>, std::string> live_members(kvStore* membe
   options.IgnoreDeletes = true;
   const natsStatus s = kvStore_Keys(&keys, members, &options);
   if (s == NATS_NOT_FOUND) return std::vector<std::string>{};
-  if (s != NATS_OK) return std::unexpected(std::string(kvStore_Bucket(members)) + " keys: " + nats::describe(s));
+  if (s != NATS_OK) return std::unexpected(std::string(kvStore_Bucket(members)) + " keys: " + nats_error(s));
   std::vector<std::string> names(keys.Keys, keys.Keys + keys.Count);
   kvKeysList_Destroy(&keys);
   std::ranges::sort(names);
@@ -73,14 +78,14 @@ std::expected<std::vector<std::string>, std::string> live_members(kvStore* membe
 }
 
 // The consumer's progress; the fields stay zero when the consumer does not exist.
-std::expected<void, std::string> read_consumer(jsCtx* js, const ClusterQuery& query, PartitionStatus& p) {
-  const std::string name = fmt::format("{}-p{}", query.group, p.partition);
+std::expected<void, std::string> read_consumer(jsCtx* js, const ClusterLayout& layout, PartitionStatus& p) {
+  const std::string name = layout.consumer(p.partition);
   jsConsumerInfo* info = nullptr;
   jsErrCode code{};
-  const natsStatus s = js_GetConsumerInfo(&info, js, query.stream.c_str(), name.c_str(), nullptr, &code);
+  const natsStatus s = js_GetConsumerInfo(&info, js, layout.stream.c_str(), name.c_str(), nullptr, &code);
   if (s == NATS_NOT_FOUND) return {};
-  if (s != NATS_OK) return std::unexpected("consumer " + name + ": " + nats::describe(s));
-  const nats::ConsumerInfo owned(info);
+  if (s != NATS_OK) return std::unexpected("consumer " + name + ": " + nats_error(s, code));
+  const daemon::JsConsumerInfo owned(info);
   p.consumer = true;
   p.pending = info->NumPending;
   p.ack_pending = static_cast<std::uint64_t>(std::max<std::int64_t>(info->NumAckPending, 0));
@@ -91,7 +96,7 @@ std::expected<void, std::string> read_consumer(jsCtx* js, const ClusterQuery& qu
 }
 
 std::expected<void, std::string> read_manifest(kvStore* state, PartitionStatus& p) {
-  const std::string key = fmt::format("p{}", p.partition);
+  const std::string key = ClusterLayout::lease_key(p.partition);  // the manifest's key too
   auto entry = get(state, key);
   if (!entry) return std::unexpected(entry.error());
   if (!*entry) return {};
@@ -134,47 +139,54 @@ bool ClusterStatus::drained() const noexcept {
 }
 
 std::expected<ClusterStatus, std::string> read_cluster_status(const ClusterQuery& query) {
-  auto session = nats::connect(query.connect);
-  if (!session) return std::unexpected(session.error());
-  jsCtx* js = session->jetstream.get();
+  daemon::DaemonConfig::JetStream config;
+  config.servers = query.servers;
+  config.credentials_file = query.credentials_file;
+  config.publish_timeout_ms = query.timeout_ms;
+  auto link = daemon::connect_jetstream(config);
+  if (!link) return std::unexpected(link.error());
+  jsCtx* js = link->js.get();
+  ClusterLayout layout;
+  layout.stream = query.stream;
+  layout.group = query.group;
 
   ClusterStatus status{.stream = query.stream, .group = query.group};
   jsStreamInfo* raw_stream = nullptr;
   jsErrCode code{};
   if (const natsStatus s = js_GetStreamInfo(&raw_stream, js, query.stream.c_str(), nullptr, &code); s != NATS_OK) {
     if (s == NATS_NOT_FOUND) {
-      return std::unexpected("stream " + query.stream + " does not exist on " + query.connect.servers +
+      return std::unexpected("stream " + query.stream + " does not exist on " + query.servers +
                              " (no anomstreamd with ingest.jetstream.stream = " + query.stream + " has started there)");
     }
-    return std::unexpected("stream " + query.stream + " on " + query.connect.servers + ": " + nats::describe(s) +
+    return std::unexpected("stream " + query.stream + " on " + query.servers + ": " + nats_error(s, code) +
                            (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ? " (is JetStream enabled, -js?)" : ""));
   }
-  const nats::StreamInfo stream_info(raw_stream);
+  const daemon::JsStreamInfo stream_info(raw_stream);
   status.messages = raw_stream->State.Msgs;
   status.last_sequence = raw_stream->State.LastSeq;
 
-  const auto partitions = partition_count(js, query);
+  const auto partitions = partition_count(js, layout, query);
   if (!partitions) return std::unexpected(partitions.error());
-  auto leases = open_bucket(js, query.group + "-leases", query);
+  auto leases = open_bucket(js, layout.lease_bucket(), query);
   if (!leases) return std::unexpected(leases.error());
-  auto members = open_bucket(js, query.group + "-members", query);
+  auto members = open_bucket(js, layout.member_bucket(), query);
   if (!members) return std::unexpected(members.error());
   auto live = live_members(members->get());
   if (!live) return std::unexpected(live.error());
   status.members = std::move(*live);
   // The state bucket appears with the group's first hand-off snapshot.
-  nats::KeyValue state;
-  if (auto opened = open_bucket(js, query.group + "-state", query)) state = std::move(*opened);
+  daemon::KvStore state;
+  if (auto opened = open_bucket(js, layout.state_bucket(), query)) state = std::move(*opened);
 
   for (std::uint32_t n = 0; n < *partitions; ++n) {
     PartitionStatus& p = status.partitions.emplace_back(PartitionStatus{.partition = n});
-    auto lease = get(leases->get(), fmt::format("p{}", n));
+    auto lease = get(leases->get(), ClusterLayout::lease_key(n));
     if (!lease) return std::unexpected(lease.error());
     if (*lease) {
       p.owner = value_of(lease->get());
       p.lease_revision = kvEntry_Revision(lease->get());
     }
-    if (auto read = read_consumer(js, query, p); !read) return std::unexpected(read.error());
+    if (auto read = read_consumer(js, layout, p); !read) return std::unexpected(read.error());
     if (state) {
       if (auto read = read_manifest(state.get(), p); !read) return std::unexpected(read.error());
     }

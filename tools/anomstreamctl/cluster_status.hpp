@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "nats_handles.hpp"
 
 namespace anomstream::tools {
 
@@ -47,9 +46,11 @@ struct ClusterStatus {
 };
 
 struct ClusterQuery {
-  nats::ConnectOptions connect;
+  std::string servers{};           // nats:// URLs, comma-separated
+  std::string credentials_file{};  // "" for none
   std::string stream = "ANOMSTREAM";
   std::string group = "scorers";
+  std::int64_t timeout_ms = 2000;  // each JetStream request
 };
 
 std::expected<ClusterStatus, std::string> read_cluster_status(const ClusterQuery& query);
