@@ -32,6 +32,7 @@ Ledger read_ledger(const std::string& path) {
           tools::json_field(line, "replay", flag) && number(line, "partition", r.partition) &&
           number(line, "seq", r.seq) && number(line, "delivered", r.delivered)) {
         r.replay = flag == "true";
+        r.redelivered = r.delivered > 1 || (tools::json_field(line, "redelivered", flag) && flag == "true");
         continue;
       }
       ledger.scored.pop_back();
@@ -85,14 +86,13 @@ std::vector<std::string> unexplained_duplicates(const std::vector<ScoredRecord>&
   std::vector<std::string> problems;
   for (const auto& [seq, records] : by_sequence) {
     if (records.size() < 2) continue;
-    const bool explained =
-        std::ranges::any_of(records, [](const ScoredRecord* r) { return r->delivered > 1 || r->replay; });
     const auto first_deliveries =
-        std::ranges::count_if(records, [](const ScoredRecord* r) { return r->delivered == 1 && !r->replay; });
-    if (explained && first_deliveries <= 1) continue;
+        std::ranges::count_if(records, [](const ScoredRecord* r) { return !r->redelivered && !r->replay; });
+    if (first_deliveries < static_cast<std::ptrdiff_t>(records.size()) && first_deliveries <= 1) continue;
     std::string line = fmt::format("sequence {} scored {} times:", seq, records.size());
     for (const ScoredRecord* r : records) {
-      line += fmt::format(" [{} p{} delivered={} replay={}]", r->instance, r->partition, r->delivered, r->replay);
+      line += fmt::format(" [{} p{} delivered={} redelivered={} replay={}]", r->instance, r->partition, r->delivered,
+                          r->redelivered, r->replay);
     }
     problems.push_back(std::move(line));
   }
@@ -133,7 +133,7 @@ std::vector<std::string> lease_order_problems(const std::vector<LeaseRecord>& le
 std::set<std::uint64_t> redelivered(const std::vector<ScoredRecord>& scored) {
   std::set<std::uint64_t> sequences;
   for (const auto& r : scored) {
-    if (r.delivered > 1) sequences.insert(r.seq);
+    if (r.redelivered) sequences.insert(r.seq);
   }
   return sequences;
 }

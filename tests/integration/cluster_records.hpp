@@ -17,13 +17,15 @@
 
 namespace anomstream::test {
 
-// {"kind":"scored","instance":"a","partition":3,"seq":1234,"delivered":1,"replay":false,"tenant":"t7"}
+// {"kind":"scored","instance":"a","partition":3,"seq":1234,"delivered":1,"replay":false,"redelivered":false,
+//  "tenant":"t7","ns":...}
 struct ScoredRecord {
   std::string instance{};
   std::uint32_t partition = 0;
   std::uint64_t seq = 0;        // the stream sequence
   std::uint64_t delivered = 0;  // JetStream's delivery count: > 1 is a redelivery
   bool replay = false;          // re-applied in a hand-off replay, alerts muted
+  bool redelivered = false;     // delivered before without an acknowledgement (or delivered > 1)
   std::string tenant{};
 };
 
@@ -55,15 +57,15 @@ std::optional<std::uint64_t> alert_sequence(std::string_view id);
 std::vector<std::uint64_t> unscored(const std::vector<ScoredRecord>& scored, std::uint64_t count);
 
 // Sequences scored more than once without being a redelivery or a replay: each
-// sequence seen twice or more needs an occurrence with delivered > 1 or replay, and at
-// most one first delivery applied outside a replay.
+// sequence seen twice or more needs an occurrence that is a redelivery or a replay, and
+// at most one that is neither.
 std::vector<std::string> unexplained_duplicates(const std::vector<ScoredRecord>& scored);
 
 // Lease order per partition: each instance's revisions never fall (claims and renewals
 // rise), and a claim's revision is above every revision any instance logged before it.
 std::vector<std::string> lease_order_problems(const std::vector<LeaseRecord>& leases);
 
-// The sequences some record shows redelivered (delivered > 1).
+// The sequences some record shows redelivered.
 std::set<std::uint64_t> redelivered(const std::vector<ScoredRecord>& scored);
 
 // `cluster` against `reference`: per tenant the same alert ids, each with the
