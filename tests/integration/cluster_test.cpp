@@ -3,7 +3,8 @@
 // partition's owner; a kill -9 hands the dead instance's partitions to the others. The
 // instances' ledgers and alerts are then held against a single instance that scored the
 // whole stream alone. Also: an outage of the server, and a server that is never there.
-// Needs nats-server on PATH: skipped without it, failed when ANOMSTREAM_REQUIRE_NATS=1.
+// Needs nats-server (PATH or /usr/sbin): skipped without it, failed when
+// ANOMSTREAM_REQUIRE_NATS=1.
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

@@ -48,16 +48,18 @@ void NatsServer::kill() {
 
 std::optional<std::string> nats_server_or_skip() {
   const char* path = std::getenv("PATH");
-  std::istringstream dirs(path == nullptr ? "" : path);
+  // Debian installs it in /usr/sbin, which a user's PATH often lacks.
+  std::istringstream dirs(std::string(path == nullptr ? "" : path) + ":/usr/sbin:/usr/local/sbin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
     const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / "nats-server";
     if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
   }
   const char* required = std::getenv("ANOMSTREAM_REQUIRE_NATS");
   if (required != nullptr && std::string(required) == "1") {
-    FAIL_CHECK("ANOMSTREAM_REQUIRE_NATS=1 but nats-server is not on PATH");
+    FAIL_CHECK("ANOMSTREAM_REQUIRE_NATS=1 but nats-server is neither on PATH nor in /usr/sbin");
   } else {
-    MESSAGE("skipped: nats-server is not on PATH (apt-get install nats-server, or scripts/install-deps.sh)");
+    MESSAGE("skipped: nats-server is neither on PATH nor in /usr/sbin (apt-get install nats-server, or "
+            "scripts/install-deps.sh)");
   }
   return std::nullopt;
 }

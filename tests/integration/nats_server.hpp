@@ -34,9 +34,9 @@ class NatsServer {
   std::unique_ptr<Process> process_;
 };
 
-// nats-server on PATH. When it is absent: nullopt after a MESSAGE that the test is
-// skipped, or a failed check as well when ANOMSTREAM_REQUIRE_NATS=1 (scripts/test.sh
-// installs it, so the full test run never skips).
+// nats-server on PATH, or in /usr/sbin where Debian puts it. When it is absent: nullopt
+// after a MESSAGE that the test is skipped, or a failed check as well when
+// ANOMSTREAM_REQUIRE_NATS=1 (scripts/test.sh installs it, so the full test run never skips).
 std::optional<std::string> nats_server_or_skip();
 
 // A loopback TCP port nothing listens on right now.
