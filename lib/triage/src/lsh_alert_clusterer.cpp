@@ -66,6 +66,22 @@ Result<ClusterAssignment> LshAlertClusterer::assign_keyed(std::uint64_t scope, s
   newest_ns_ = now;
   const std::uint64_t key = table_key(scope, signature);
   auto* node = table_.find(key);
+  const auto open = [&](const auto* n) { return n != nullptr && now - n->value.last_ns <= config_.window_ns; };
+  if (config_.probe && !open(node)) {
+    decltype(node) nearest = nullptr;
+    for (std::size_t bit = 0; bit < config_.bits; ++bit) {
+      auto* neighbour = table_.find(table_key(scope, signature ^ (std::uint64_t{1} << bit)));
+      if (open(neighbour) && (nearest == nullptr || neighbour->value.last_ns > nearest->value.last_ns)) {
+        nearest = neighbour;
+      }
+    }
+    if (nearest != nullptr) {
+      table_.touch(*nearest);
+      nearest->value.last_ns = now;
+      ++nearest->value.size;
+      return ClusterAssignment{nearest->value.id, false, nearest->value.size};
+    }
+  }
   bool opened = false;
   if (node == nullptr) {
     if (table_.full()) ++evictions_;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -25,9 +26,13 @@ std::vector<double> at_angle(double degrees) {
   return v;
 }
 
-LshAlertClusterer make(std::uint64_t seed, std::size_t bits, std::size_t max_entries = 64) {
-  auto clusterer = LshAlertClusterer::create(
-      {.dimension = 8, .bits = bits, .window_ns = 100, .max_entries = max_entries, .key = key_from_seed(seed)});
+LshAlertClusterer make(std::uint64_t seed, std::size_t bits, std::size_t max_entries = 64, bool probe = false) {
+  auto clusterer = LshAlertClusterer::create({.dimension = 8,
+                                              .bits = bits,
+                                              .window_ns = 100,
+                                              .max_entries = max_entries,
+                                              .probe = probe,
+                                              .key = key_from_seed(seed)});
   REQUIRE(clusterer);
   return *clusterer;
 }
@@ -54,6 +59,69 @@ TEST_CASE("lsh: two alerts at angle theta share a cluster with probability (1 - 
       CHECK(std::abs(together - SEEDS * p) <= 4 * sd + 1);
     }
   }
+}
+
+TEST_CASE("lsh: with probe, alerts one signature bit apart also share a cluster") {
+  // Each hyperplane separates two alerts at angle theta with probability q = theta / pi,
+  // independently, so with probing they share a cluster when at most one of b bits
+  // differs: (1 - q)^b + b q (1 - q)^(b - 1). Binomial over SEEDS keys, 4 sd as above.
+  constexpr int SEEDS = 4000;
+  for (const std::size_t bits : {4, 12}) {
+    for (const double degrees : {11.5, 45.0, 90.0, 180.0}) {
+      int together = 0;
+      for (int seed = 0; seed < SEEDS; ++seed) {
+        auto clusterer = make(7000 * bits + static_cast<std::uint64_t>(seed), bits, 64, true);
+        const auto a = clusterer.assign(at_angle(0), 0);
+        const auto b = clusterer.assign(at_angle(degrees), 1);
+        together += a->cluster_id == b->cluster_id ? 1 : 0;
+      }
+      const double q = degrees / 180;
+      const double n = static_cast<double>(bits);
+      const double p = std::pow(1 - q, n) + n * q * std::pow(1 - q, n - 1);
+      const double sd = std::sqrt(SEEDS * p * (1 - p));
+      CAPTURE(bits);
+      CAPTURE(degrees);
+      CHECK(std::abs(together - SEEDS * p) <= 4 * sd + 1);
+    }
+  }
+}
+
+TEST_CASE("lsh: a probe joins the neighbour seen last, never a closed one, and keeps its signature") {
+  // Three vectors whose signatures are s, s with bit i flipped and s with bit j flipped,
+  // found by trying angles under one key.
+  auto clusterer = make(11, 12, 64, true);
+  const auto base = at_angle(0);
+  const std::uint64_t s = *clusterer.signature(base);
+  std::vector<std::vector<double>> one_bit;
+  for (double degrees = 1; degrees < 360 && one_bit.size() < 2; degrees += 0.5) {
+    std::vector<double> v(8, 0.0);
+    v[0] = std::cos(degrees * std::numbers::pi / 180);
+    v[static_cast<std::size_t>(degrees) % 7 + 1] = std::sin(degrees * std::numbers::pi / 180);
+    const std::uint64_t t = *clusterer.signature(v);
+    if (std::popcount(s ^ t) != 1) continue;
+    if (!one_bit.empty() && *clusterer.signature(one_bit[0]) == t) continue;
+    one_bit.push_back(v);
+  }
+  REQUIRE(one_bit.size() == 2);
+  // The two neighbours differ from each other in two bits: each opens its own cluster.
+  const auto first = clusterer.assign(one_bit[0], 1000);
+  const auto second = clusterer.assign(one_bit[1], 1010);
+  REQUIRE(first->opened);
+  REQUIRE(second->opened);
+  // The base is one bit from both: it joins the one seen last, and opens no entry.
+  const auto joined = clusterer.assign(base, 1020);
+  CHECK(joined->cluster_id == second->cluster_id);
+  CHECK_FALSE(joined->opened);
+  CHECK(joined->size == 2);
+  CHECK(clusterer.entries() == 2);
+  // At 1105 the first neighbour's cluster (last alert at 1000) is closed; the second's
+  // (refreshed by the base at 1020) is open.
+  CHECK(clusterer.assign(base, 1105)->cluster_id == second->cluster_id);
+  // Once every neighbour is closed, the base opens its own cluster.
+  const auto alone = clusterer.assign(base, 1300);
+  CHECK(alone->opened);
+  CHECK(alone->cluster_id == 3);
+  CHECK(clusterer.entries() == 3);
 }
 
 TEST_CASE("lsh: a fresh secret key per instance, and a refused draw fails the construction") {
