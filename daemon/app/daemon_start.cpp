@@ -51,6 +51,7 @@ TriageSettings triage_settings(const DaemonConfig& config, const Fingerprint& fi
   out.top_features = static_cast<std::size_t>(config.pipeline.top_features);
   out.cluster_bits = static_cast<std::size_t>(t.cluster_bits);
   out.cluster_window_ns = t.cluster_window_s * S;
+  out.cluster_probe = t.cluster_probe;
   out.cluster_entries = static_cast<std::size_t>(t.cluster_max_entries);
   out.feedback_bits = static_cast<std::size_t>(t.feedback_bits);
   out.feedback_features = static_cast<std::size_t>(t.feedback_features);

@@ -123,6 +123,7 @@ struct DaemonConfig {
     std::int64_t recent_alerts = 0;
     std::int64_t cluster_bits = 0;
     std::int64_t cluster_window_s = 0;
+    bool cluster_probe = false;
     std::int64_t cluster_max_entries = 0;
     std::int64_t feedback_bits = 0;
     std::int64_t feedback_features = 0;

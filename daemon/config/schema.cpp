@@ -319,6 +319,8 @@ Field build_schema() {
                       at<&C::triage, &C::Triage::cluster_bits>),
               integer("window_s", 1, 31536000, "an incident stays open this long after its last alert (observation time)",
                       at<&C::triage, &C::Triage::cluster_window_s>),
+              boolean("probe", "also join an open incident whose signature differs in one bit (multi-probe LSH)",
+                      at<&C::triage, &C::Triage::cluster_probe>),
               integer("max_entries", 1, 1 << 20, "open incidents remembered per tenant (least recently seen evicted)",
                       at<&C::triage, &C::Triage::cluster_max_entries>),
           }),

@@ -35,10 +35,14 @@ double margin_of(double score, double threshold) noexcept {
   return score - threshold;
 }
 
+// What an alert's incident is found by: each attributed feature weighed by its share
+// squared (signed by direction), so the features that carry the alert decide its
+// incident and a minor one (a third feature at a tenth of the share, which changes from
+// row to row of one incident) barely turns the vector.
 std::array<double, SIGNATURE_DIMENSION> signature_vector(
     const std::vector<std::pair<std::uint32_t, double>>& features) noexcept {
   std::array<double, SIGNATURE_DIMENSION> v{};
-  for (const auto& [index, weight] : features) v[index % SIGNATURE_DIMENSION] += weight;
+  for (const auto& [index, weight] : features) v[index % SIGNATURE_DIMENSION] += weight * std::abs(weight);
   return v;
 }
 
@@ -85,6 +89,7 @@ triage::LshAlertClustererConfig cluster_config(const TriageSettings& s) {
           .bits = s.cluster_bits,
           .window_ns = s.cluster_window_ns,
           .max_entries = s.cluster_entries,
+          .probe = s.cluster_probe,
           .key = std::nullopt};
 }
 
@@ -150,6 +155,16 @@ Result<triage::FeedbackStore*> TriageDesk::feedback() {
   return &*feedback_;
 }
 
+std::uint64_t TriageDesk::run_cluster(const std::string& stream, std::uint64_t position) const {
+  if (position < 2) return 0;
+  std::uint64_t cluster = 0;
+  recent_.for_each([&](const auto& node) {
+    const Recent& r = node.value;
+    if (r.position == position - 1 && r.cluster_id != 0 && r.stream == stream) cluster = r.cluster_id;
+  });
+  return cluster;
+}
+
 void TriageDesk::remember(Recent recent) {
   const std::uint64_t key = key_of(recent.id);
   if (auto* node = recent_.find(key); node != nullptr) {
@@ -160,7 +175,8 @@ void TriageDesk::remember(Recent recent) {
   recent_.insert(key, std::move(recent));
 }
 
-Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns, const std::array<std::uint8_t, 16>* id_bytes) {
+Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns, const std::array<std::uint8_t, 16>* id_bytes,
+                          std::uint64_t position) {
   Recent recent;
   if (id_bytes != nullptr) {
     std::memcpy(recent.id.data(), id_bytes->data(), 16);
@@ -187,11 +203,16 @@ Status TriageDesk::triage(v1::Alert& alert, std::int64_t now_ns, const std::arra
     const double sign = f.direction() == v1::DIRECTION_LOW ? -1.0 : 1.0;
     if (std::isfinite(f.share())) recent.features.emplace_back(f.index(), sign * f.share());
   }
+  recent.position = position;
   const auto vector = signature_vector(recent.features);
   bool suppressed = false;
   if (nonzero(vector)) {
     const std::int64_t event_ns = std::max<std::int64_t>(0, alert.timestamp_ns());
-    if (auto assigned = clusterer_.assign(alert.stream(), vector, event_ns)) recent.cluster_id = assigned->cluster_id;
+    if (const std::uint64_t run = run_cluster(recent.stream, position); run != 0) {
+      recent.cluster_id = run;
+    } else if (auto assigned = clusterer_.assign(alert.stream(), vector, event_ns)) {
+      recent.cluster_id = assigned->cluster_id;
+    }
     const auto key_vector = verdict_vector(recent.features, settings_.feedback_features);
     if (feedback_ && nonzero(key_vector)) {
       if (auto found = feedback_->match(alert.stream(), key_vector, now_ns); found && *found) {
@@ -333,6 +354,7 @@ void TriageDesk::snapshot(pb::TriageState& out) const {
     }
     recent->set_raised_ns(r.raised_ns);
     recent->set_cluster_id(r.cluster_id);
+    recent->set_position(r.position);
     recent->set_verdict(r.verdict);
   });
 }
@@ -428,6 +450,7 @@ Result<std::unique_ptr<TriageDesk>> TriageDesk::restore(const TriageSettings& se
     }
     recent.raised_ns = r.raised_ns();
     recent.cluster_id = r.cluster_id();
+    recent.position = r.position();
     recent.verdict = static_cast<std::uint8_t>(r.verdict());
     desk->recent_.insert(key_of(recent.id), recent);
   }

@@ -55,6 +55,7 @@ struct TriageSettings {
   std::size_t top_features = 3;      // attributed features per alert (pipeline.top_features)
   std::size_t cluster_bits = 12;
   std::int64_t cluster_window_ns = 300'000'000'000;
+  bool cluster_probe = true;
   std::size_t cluster_entries = 256;
   std::size_t feedback_bits = 16;
   std::size_t feedback_features = 1;  // the attributed features a verdict is keyed by
@@ -96,7 +97,13 @@ class TriageDesk {
   // verdict TTLs are measured in. Fails (the alert unchanged but for its id) only when
   // the id's random bits cannot be drawn.
   // `id`: the alert's 16-byte id (scale-out names alerts by their message); nullptr: drawn.
-  [[nodiscard]] Status triage(v1::Alert& alert, std::int64_t now_ns, const std::array<std::uint8_t, 16>* id = nullptr);
+  // `position`: the stream's observations applied, this one included (0: unknown). An
+  // alert on the observation right after one that alerted on the same stream joins that
+  // alert's incident whatever it blames: an unbroken run of alerting observations is one
+  // incident (the attribution of a long anomaly drifts as the model sees more of it).
+  // Otherwise the incident is found by the attribution's signature.
+  [[nodiscard]] Status triage(v1::Alert& alert, std::int64_t now_ns, const std::array<std::uint8_t, 16>* id = nullptr,
+                              std::uint64_t position = 0);
   // An analyst's verdict on the alert `key` (the id's random part); nullopt when this
   // tenant has no such alert among its recent ones.
   [[nodiscard]] Result<std::optional<Verdict>> verdict(const std::array<std::uint8_t, 16>& key,
@@ -120,12 +127,15 @@ class TriageDesk {
     std::int64_t raised_ns = 0;
     std::uint64_t cluster_id = 0;
     std::uint8_t verdict = 0;  // 0: none, else FeedbackLabel + 1
+    std::uint64_t position = 0;  // the stream's observations applied at the alert; 0: unknown
   };
 
   TriageDesk(const TriageSettings& settings, triage::LshAlertClusterer clusterer, SecretKeyDrawer drawer);
   [[nodiscard]] triage::PlattCalibrator& calibrator(const std::string& detector);
   [[nodiscard]] Result<triage::FeedbackStore*> feedback();
   void remember(Recent recent);
+  // The incident of the stream's alert at `position` - 1 among the recent ones; 0: none.
+  [[nodiscard]] std::uint64_t run_cluster(const std::string& stream, std::uint64_t position) const;
 
   TriageSettings settings_;
   SecretKeyDrawer drawer_;

@@ -446,7 +446,7 @@ Worker::Processed Worker::process(WorkItem& item) {
     }
   }
   if (outcome->alert) {
-    raise(item.tenant, *state, std::move(*outcome->alert), item.ticket.get());
+    raise(item.tenant, *state, std::move(*outcome->alert), item.ticket.get(), pipeline->position());
     done.alerted = true;
   } else if (outcome->echo) {
     metrics_.alert_echoes().Increment();
@@ -456,14 +456,15 @@ Worker::Processed Worker::process(WorkItem& item) {
   return done;
 }
 
-void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert alert, const ClusterTicket* ticket) {
+void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert alert, const ClusterTicket* ticket,
+                   std::uint64_t position) {
   if (!state.desk) {
     auto desk = TriageDesk::create(context_.triage);
     if (desk) state.desk = std::move(*desk);
   }
   if (state.desk) {
     const auto* id = ticket != nullptr ? &ticket->alert_id : nullptr;
-    if (auto triaged = state.desk->triage(alert, wall_ns(), id); !triaged) {
+    if (auto triaged = state.desk->triage(alert, wall_ns(), id, position); !triaged) {
       // Only the key draw can fail: the alert goes out untriaged (named by the sink).
       if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
         spdlog::error("event=triage_failed tenant=\"{}\" error=\"{}\" suppressed={}", escape_for_log(tenant),

@@ -145,7 +145,8 @@ class Worker {
   // Names, clusters and calibrates an alert, then publishes it (or audits it suppressed).
   // A scale-out message names its alert by its ticket, and a replayed one is muted:
   // remembered by the tenant's desk, not published.
-  void raise(const std::string& tenant, TenantState& state, v1::Alert alert, const ClusterTicket* ticket);
+  void raise(const std::string& tenant, TenantState& state, v1::Alert alert, const ClusterTicket* ticket,
+             std::uint64_t position);
   void apply_command(PartitionCommand& command);
   // A tenant's state from the body of its state file; nullptr (and `error`) when a part
   // does not restore.

@@ -113,6 +113,36 @@ TEST_CASE("triage desk: one stream's similar alerts share an incident until its 
   CHECK(late.cluster_id() > low.cluster_id());  // closed: a new, larger id
 }
 
+TEST_CASE("triage desk: an unbroken run of alerting observations of one stream is one incident") {
+  auto desk = make({.cluster_bits = 24, .cluster_window_ns = 100});
+  const auto at = [&](const std::string& stream, std::uint32_t feature, std::uint64_t position, std::int64_t time) {
+    v1::Alert a = alert(stream, feature, 3.0, 2.0, time);
+    REQUIRE(desk->triage(a, 0, nullptr, position));
+    return a;
+  };
+  const auto first = at("s", 3, 10, 10);
+  const auto next = at("s", 5, 11, 11);        // the next row, another attribution: same incident
+  const auto other = at("r", 7, 12, 12);       // another stream's row 12 does not continue s
+  const auto third = at("s", 6, 12, 12);       // the run goes on
+  const auto gap = at("s", 2, 14, 14);         // a row without an alert ends the run
+  const auto unknown = at("s", 4, 0, 15);      // no position: by signature only
+  CHECK(next.cluster_id() == first.cluster_id());
+  CHECK(third.cluster_id() == first.cluster_id());
+  CHECK(other.cluster_id() != first.cluster_id());
+  CHECK(gap.cluster_id() != first.cluster_id());
+  CHECK(unknown.cluster_id() != first.cluster_id());
+  CHECK(unknown.cluster_id() != gap.cluster_id());
+
+  // The positions are part of the desk's state: a restored desk continues the run.
+  anomstream::state::v1::TriageState state;
+  desk->snapshot(state);
+  auto copy = TriageDesk::restore({.cluster_bits = 24, .cluster_window_ns = 100}, state);
+  REQUIRE(copy);
+  v1::Alert after = alert("s", 1, 3.0, 2.0, 16);
+  REQUIRE((*copy)->triage(after, 0, nullptr, 15));
+  CHECK(after.cluster_id() == gap.cluster_id());
+}
+
 TEST_CASE("triage desk: a false positive suppresses the stream's similar alerts up to its margin, for its TTL") {
   // 24 bits, as above: another attribution never shares the verdict's signature.
   TriageSettings settings{.feedback_bits = 24, .false_positive_ttl_ns = HOUR, .escalation = 0.25};
