@@ -325,7 +325,9 @@ grpc::Status Daemon::handle_feedback(const v1::Feedback& feedback, const std::st
     }
   }
   const bool known = status.ok();
-  metrics_->feedback(known ? 0 : outcome.kind == FeedbackOutcome::Kind::not_found ? 1 : 3).Increment();
+  // By the answer, not the outcome: a verdict that never reached the worker (queue full,
+  // no answer in time) has no outcome and is a failure, not an unknown id.
+  metrics_->feedback(known ? 0 : status.error_code() == grpc::StatusCode::NOT_FOUND ? 1 : 3).Increment();
   if (known) {
     reply.set_known_alert(true);
     reply.set_first_verdict(outcome.verdict.first);

@@ -7,10 +7,12 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "anomstream/triage/alert_record.hpp"
 #include "client.hpp"
@@ -265,6 +267,74 @@ TEST_CASE("ExplainAlert: SAGE importance of the alert's stream model; a constant
     CHECK_FALSE(c.attribution.empty());
     CHECK(c.model_version == field(lines[i], "model_version"));
   }
+}
+
+TEST_CASE("feedback while the tenant's worker queue is full is UNAVAILABLE, counted, and changes nothing") {
+  Scratch scratch("triage-full");
+  const auto alerts = scratch.path / "alerts.jsonl";
+  // One worker with a queue of one: a flood keeps it full, so a verdict finds no room.
+  const std::string yaml = "workers:\n  count: 1\n  queue_capacity: 1\n"
+                           "sinks:\n  json_lines: \"" + alerts.string() + "\"\n";
+  DaemonUnderTest daemon(yaml, "triage-full");
+  auto stub = anomstream::tools::make_stub(daemon.grpc_target());
+  // The stream one observation per call, each resent until the queue takes it.
+  for (int t = 0; t < 1600; ++t) {
+    anomstream::v1::ObservationBatch batch;
+    auto* o = batch.add_observations();
+    o->set_tenant("t");
+    o->set_stream("s");
+    o->set_timestamp_ns(t);
+    std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919U + 1);
+    std::normal_distribution<double> noise(0.0, 1.0);
+    for (int j = 0; j < 3; ++j) o->add_values(noise(rng) + (t == 1500 && j == 1 ? 8.0 : 0.0));
+    REQUIRE(anomstream::test::poll_until([&] {
+      grpc::ClientContext context;
+      anomstream::v1::IngestSummary summary;
+      return stub->ObserveBatch(&context, batch, &summary).ok() && summary.accepted() == 1;
+    }));
+  }
+  REQUIRE(anomstream::test::poll_until([&] { return !alert_at(read_lines(alerts.string()), 1500).empty(); }));
+  const std::string id = field(alert_at(read_lines(alerts.string()), 1500), "alert_id");
+
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    auto flood_stub = anomstream::tools::make_stub(daemon.grpc_target());
+    anomstream::v1::ObservationBatch batch;
+    for (int t = 0; t < 512; ++t) {
+      auto* o = batch.add_observations();
+      o->set_tenant("t");
+      o->set_stream("flood");
+      o->set_timestamp_ns(t);
+      for (int j = 0; j < 3; ++j) o->add_values(static_cast<double>((t * 7 + j) % 13));
+    }
+    while (!stop.load()) {
+      grpc::ClientContext context;
+      anomstream::v1::IngestSummary summary;
+      (void)flood_stub->ObserveBatch(&context, batch, &summary);  // most are refused: queue_full
+    }
+  });
+  int stored = 0;
+  grpc::Status refused;
+  const bool unavailable = anomstream::test::poll_until([&] {
+    anomstream::v1::FeedbackReply reply;
+    const auto status = verdict(*stub, id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply);
+    if (status.ok()) ++stored;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) refused = status;
+    return status.error_code() == grpc::StatusCode::UNAVAILABLE;
+  });
+  stop = true;
+  flood.join();
+  REQUIRE(unavailable);
+  CHECK(refused.error_message().find("worker queue is full") != std::string::npos);
+  CHECK(daemon.metric("anomstream_feedback_verdicts_total", {{"result", "failed"}}) >= 1);
+  CHECK(daemon.metric("anomstream_feedback_verdicts_total", {{"result", "recorded"}}) == stored);
+  // The refused verdict left no trace: once there is room, this is the alert's first
+  // verdict unless one of the attempts before the refusal was stored.
+  anomstream::v1::FeedbackReply reply;
+  REQUIRE(anomstream::test::poll_until(
+      [&] { return verdict(*stub, id, anomstream::v1::VERDICT_FALSE_POSITIVE, reply).ok(); }));
+  CHECK(reply.first_verdict() == (stored == 0));
+  CHECK(daemon.stop().exit_code == 0);
 }
 
 TEST_CASE("a verdict is written through: it survives kill -9 right after it is stored") {
