@@ -133,5 +133,21 @@ cat "$tmp/alerts.jsonl" "$tmp/alerts-feedback.jsonl" > "$tmp/alerts-fb.jsonl"
 "$CTL" truth --alerts "$tmp/alerts-fb.jsonl" --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.005 \
   --review 15
 echo
-echo "== the last run's incidents, not lines (anomstreamctl alerts --clusters), the first ten"
-"$CTL" alerts --file "$tmp/alerts-feedback.jsonl" --clusters | sed -n "1,11p"  # sed reads to the end: no SIGPIPE under pipefail
+echo "== incidents that last 5 observations of their host (--incident-rows 5): each raises an alert"
+echo "   per observation; an unbroken run of alerting observations, or one attribution, is one incident"
+start_daemon "$tmp/alerts-rows.jsonl" "$tmp/daemon-rows.log"
+"$CTL" replay --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.002 --incident-rows 5 > /dev/null 2>&1
+for _ in $(seq 1 200); do
+  scored=$(curl -s http://127.0.0.1:9464/metrics | awk '/^anomstream_worker_observations_scored_total/ {s+=$2} END {print s+0}')
+  [ "$scored" = 24000 ] && break
+  sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
+"$CTL" truth --alerts "$tmp/alerts-rows.jsonl" --count 24000 --tenants 2 --streams 2 --seed 7 --anomaly-rate 0.002 \
+  --incident-rows 5 --review 15 | sed -n '4,6p'
+
+echo
+echo "== that run's incidents, not lines (anomstreamctl alerts --clusters), the first ten"
+"$CTL" alerts --file "$tmp/alerts-rows.jsonl" --clusters | sed -n "1,11p"  # sed reads to the end: no SIGPIPE under pipefail

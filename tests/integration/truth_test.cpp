@@ -67,3 +67,64 @@ TEST_CASE("truth: alerts are on time, echoes or false; incidents, later false al
   CHECK(parsed.timestamp_ns == 42);
   CHECK_FALSE(parse_alert_line("{\"tenant\":\"t\",\"stream\":\"s\",\"timestamp_ns\":4", parsed));
 }
+
+TEST_CASE("truth: an incident of several rows is one anomaly; its rows follow the single-row stream's draws") {
+  TrafficConfig single{.seed = 5, .tenants = 1, .streams_per_tenant = 2, .anomaly_rate = 0.01, .warmup_steps = 10};
+  TrafficConfig multi = single;
+  multi.incident_rows = 4;
+  constexpr std::uint64_t COUNT = 4000;
+  TrafficGenerator one(single);
+  TrafficGenerator four(multi);
+  std::map<std::string, std::vector<TrafficObservation>> rows;  // multi's anomalous rows per host
+  std::uint64_t single_incidents = 0;
+  std::uint64_t same_start = 0;
+  for (std::uint64_t i = 0; i < COUNT; ++i) {
+    const auto a = one.next();
+    const auto b = four.next();
+    REQUIRE(a.timestamp_ns == b.timestamp_ns);
+    if (a.anomaly != AnomalyKind::none) ++single_incidents;
+    if (b.anomaly != AnomalyKind::none) {
+      auto& host = rows[b.stream];
+      // A new incident starts where the single-row stream injects one, same kind.
+      if (host.empty() || host.back().incident != b.incident) {
+        same_start += a.anomaly == b.anomaly && a.incident != 0 ? 1 : 0;
+      }
+      host.push_back(b);
+    }
+  }
+  REQUIRE(single_incidents >= 20);
+  std::uint64_t incidents = 0;
+  for (const auto& [stream, host] : rows) {
+    std::size_t i = 0;
+    while (i < host.size()) {
+      // Each incident: consecutive rows of its host, one kind, 4 rows unless cut by COUNT.
+      std::size_t j = i + 1;
+      while (j < host.size() && host[j].incident == host[i].incident) {
+        CHECK(host[j].timestamp_ns == host[j - 1].timestamp_ns + multi.step_ns);
+        CHECK(host[j].anomaly == host[i].anomaly);
+        ++j;
+      }
+      CHECK((j - i == 4 || j == host.size()));
+      ++incidents;
+      i = j;
+    }
+  }
+  CHECK(same_start == incidents);
+  // The truth grades incidents: an alert on any row is on time for the same incident,
+  // one 2 rows after its last row is its echo.
+  const InjectedTruth truth(multi, COUNT, 40);
+  CHECK(truth.anomalies() == incidents);
+  const auto& host = rows.begin()->second;
+  const AlertSighting first{"forest", host[0].tenant, host[0].stream, host[0].timestamp_ns, "a", 1, 0.5};
+  const AlertSighting third{"forest", host[2].tenant, host[2].stream, host[2].timestamp_ns, "b", 1, 0.5};
+  const AlertSighting after{"forest", host[3].tenant, host[3].stream, host[3].timestamp_ns + 2 * multi.step_ns,
+                            "c", 1, 0.5};
+  CHECK(truth.classify(first).kind == SightingKind::on_time);
+  CHECK(truth.classify(third).kind == SightingKind::on_time);
+  CHECK(truth.classify(third).anomaly == truth.classify(first).anomaly);
+  CHECK(truth.classify(after).kind == SightingKind::echo);
+  CHECK(truth.classify(after).anomaly == truth.classify(first).anomaly);
+  const auto tallies = grade_alerts(multi, COUNT, {first, third, after}, 40);
+  CHECK(tallies.at("forest").caught == 1);
+  CHECK(tallies.at("forest").clusters_on_anomalies == 1);
+}

@@ -61,8 +61,9 @@ InjectedTruth::InjectedTruth(const TrafficConfig& config, std::uint64_t count, s
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto o = generator.next();
     if (o.anomaly == AnomalyKind::none) continue;
-    by_stream_[{o.tenant, o.stream}].push_back({o.timestamp_ns, kinds_.size()});
-    kinds_.push_back(o.anomaly);
+    // Incidents are numbered from 1 in the order they start; each of its rows names it.
+    if (o.incident > kinds_.size()) kinds_.push_back(o.anomaly);
+    by_stream_[{o.tenant, o.stream}].push_back({o.timestamp_ns, static_cast<std::size_t>(o.incident - 1)});
   }
 }
 
@@ -94,6 +95,7 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
     using ClusterKey = std::tuple<std::string, std::string, std::uint64_t>;
     std::set<ClusterKey> clusters;
     std::map<std::size_t, std::set<ClusterKey>> clusters_of_anomaly;
+    std::map<std::size_t, std::set<ClusterKey>> clusters_on_rows;  // of its on-time alerts only
     std::map<ClusterKey, std::set<std::size_t>> anomalies_of_cluster;
     std::map<std::pair<std::string, std::string>, std::uint64_t> seen_on_stream;
     std::vector<double> probabilities;
@@ -120,6 +122,7 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
         clusters_of_anomaly[match.anomaly].insert(cluster);
         anomalies_of_cluster[cluster].insert(match.anomaly);
       }
+      if (match.kind == SightingKind::on_time) clusters_on_rows[match.anomaly].insert(cluster);
       if (++seen_on_stream[{a->tenant, a->stream}] > review) {
         ++tally.later_alerts;
         tally.later_false += real ? 0 : 1;
@@ -136,6 +139,7 @@ std::map<std::string, TruthTally> grade_alerts(const TrafficConfig& config, std:
                                       [&](const ClusterKey& c) { return anomalies_of_cluster[c].size() > 1; });
       tally.shared_clusters += shared ? 1 : 0;
     }
+    for (const auto& [anomaly, its] : clusters_on_rows) tally.clusters_on_rows += its.size();
     tally.with_probability = probabilities.size();
     // Probabilities come from the alert lines; one outside [0, 1] leaves the figure at 0.
     tally.ece = eval::expected_calibration_error(probabilities, outcomes).value_or(0.0);

@@ -1,13 +1,14 @@
 #pragma once
 // Alerts against the synthetic stream's ground truth. The traffic generator knows which
-// observations it made anomalous; an alert names its tenant, stream and observation
-// timestamp, so each alert is one of:
-//   on time  on an injected anomaly's own observation;
+// observations it made anomalous and which injected incident each belongs to (one
+// observation each unless the generator's incident_rows says more); an alert names its
+// tenant, stream and observation timestamp, so each alert is one of:
+//   on time  on one of an injected incident's own observations;
 //   echo     within `echo_steps` observations after one on the same stream (a window
 //            detector sees an anomaly again in every window that still holds it);
 //   false    neither.
-// An injected anomaly is caught when an alert lands on it or within its echo window,
-// and caught on time when one lands on it.
+// An injected anomaly (incident) is caught when an alert lands on it or within its echo
+// window, and caught on time when one lands on it.
 
 #include <array>
 #include <cstdint>
@@ -40,7 +41,7 @@ class InjectedTruth {
   InjectedTruth(const TrafficConfig& config, std::uint64_t count, std::uint64_t echo_steps);
   struct Match {
     SightingKind kind = SightingKind::false_alert;
-    std::size_t anomaly = 0;  // index among all injected anomalies (on_time, echo)
+    std::size_t anomaly = 0;  // index among all injected incidents (on_time, echo)
   };
   [[nodiscard]] Match classify(const AlertSighting& alert) const;
   [[nodiscard]] std::size_t anomalies() const noexcept { return kinds_.size(); }
@@ -70,6 +71,7 @@ struct TruthTally {
   // Incidents: the alerts' clusters (tenant, cluster_id; alerts without one count alone).
   std::uint64_t clusters = 0;            // distinct over all alerts
   std::uint64_t clusters_on_anomalies = 0;  // sum over caught anomalies of its alerts' distinct clusters
+  std::uint64_t clusters_on_rows = 0;    // sum over anomalies caught on time of their on-time alerts' clusters
   std::uint64_t shared_clusters = 0;     // caught anomalies whose cluster also holds another anomaly's alert
   // After each stream's first `review` alerts (the ones an analyst looked at).
   std::uint64_t later_alerts = 0;

@@ -35,7 +35,8 @@ std::span<const std::size_t> TrafficObservation::perturbed() const noexcept {
   return {};
 }
 
-TrafficGenerator::TrafficGenerator(const TrafficConfig& config) : config_(config), rng_(config.seed) {
+TrafficGenerator::TrafficGenerator(const TrafficConfig& config)
+    : config_(config), rng_(config.seed), incident_rng_(config.seed ^ 0x1c1de27e5eedULL) {
   for (std::uint32_t t = 0; t < config_.tenants; ++t) {
     for (std::uint32_t s = 0; s < config_.streams_per_tenant; ++s) {
       Host h;
@@ -60,6 +61,25 @@ double TrafficGenerator::normal() {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
 }
 
+void TrafficGenerator::perturb(AnomalyKind kind, std::array<double, TRAFFIC_FEATURES>& v, Xoshiro256& rng) {
+  switch (kind) {
+    case AnomalyKind::port_scan:
+      v[3] = 150.0 + 200.0 * rng.uniform01();
+      v[7] = 0.5 + 0.3 * rng.uniform01();
+      v[5] = 60.0 + 10.0 * rng.uniform01();
+      break;
+    case AnomalyKind::burst:
+      v[2] += 1.5;
+      v[1] += 1.5;
+      break;
+    case AnomalyKind::exfiltration:
+      v[0] += 2.0;
+      v[6] += 6.0;
+      break;
+    case AnomalyKind::none: break;
+  }
+}
+
 TrafficObservation TrafficGenerator::next() {
   Host& h = hosts_[next_host_];
   const std::uint64_t step = h.steps++;
@@ -80,23 +100,31 @@ TrafficObservation TrafficGenerator::next() {
   v[6] = std::max(0.05, h.base_duration + 0.2 * normal());
   v[7] = std::clamp(0.02 + 0.01 * normal(), 0.0, 1.0);
 
+  // The draws of rng_ do not depend on incident_rows: a start drawn while the host's
+  // incident runs is dropped but still draws its magnitudes, and an incident's later
+  // rows draw theirs from their own engine.
   const double draw = rng_.uniform01();
+  AnomalyKind drawn = AnomalyKind::none;
   if (step >= config_.warmup_steps && draw < config_.anomaly_rate) {
     const double which = draw / config_.anomaly_rate;  // uniform in [0, 1)
-    if (which < 1.0 / 3) {
-      o.anomaly = AnomalyKind::port_scan;
-      v[3] = 150.0 + 200.0 * rng_.uniform01();
-      v[7] = 0.5 + 0.3 * rng_.uniform01();
-      v[5] = 60.0 + 10.0 * rng_.uniform01();
-    } else if (which < 2.0 / 3) {
-      o.anomaly = AnomalyKind::burst;
-      v[2] += 1.5;
-      v[1] += 1.5;
-    } else {
-      o.anomaly = AnomalyKind::exfiltration;
-      v[0] += 2.0;
-      v[6] += 6.0;
-    }
+    drawn = which < 1.0 / 3 ? AnomalyKind::port_scan : which < 2.0 / 3 ? AnomalyKind::burst : AnomalyKind::exfiltration;
+  }
+  if (h.rows_left > 0) {
+    --h.rows_left;
+    auto dropped = v;
+    perturb(drawn, dropped, rng_);
+    perturb(h.running, v, incident_rng_);
+  } else if (drawn != AnomalyKind::none) {
+    h.running = drawn;
+    h.rows_left = std::max<std::uint32_t>(config_.incident_rows, 1) - 1;
+    h.incident = ++incidents_;
+    perturb(drawn, v, rng_);
+  } else {
+    h.running = AnomalyKind::none;
+  }
+  if (h.running != AnomalyKind::none) {
+    o.anomaly = h.running;
+    o.incident = h.incident;
   }
   next_host_ = (next_host_ + 1) % hosts_.size();
   ++emitted_;

@@ -11,6 +11,9 @@
 //   burst         inbound packets and bytes rise ~30x (a flood)
 //   exfiltration  outbound bytes rise ~100x on long-lived connections
 // so a detector's attribution can be checked against the perturbed features.
+// An injected incident lasts `incident_rows` consecutive observations of its host (one
+// by default), each perturbed the same way; the anomaly rate is the rate at which
+// incidents start on a host that has none running.
 
 #include <array>
 #include <cstdint>
@@ -41,6 +44,7 @@ struct TrafficConfig {
   std::uint32_t warmup_steps = 600;  // steps per stream with no anomaly
   std::int64_t start_ns = 1'700'000'000'000'000'000;
   std::int64_t step_ns = 1'000'000'000;
+  std::uint32_t incident_rows = 1;   // observations one injected incident lasts, at least 1
 };
 
 struct TrafficObservation {
@@ -49,6 +53,7 @@ struct TrafficObservation {
   std::int64_t timestamp_ns = 0;
   std::array<double, TRAFFIC_FEATURES> values{};
   AnomalyKind anomaly = AnomalyKind::none;
+  std::uint64_t incident = 0;  // the injected incident this observation belongs to, from 1; 0: none
   std::uint64_t flow_key = 0;
   // The features the anomaly perturbs most (empty for normal traffic).
   [[nodiscard]] std::span<const std::size_t> perturbed() const noexcept;
@@ -71,14 +76,20 @@ class TrafficGenerator {
     double base_out, base_in, base_ports, base_hosts, base_size, base_duration;
     double phase;
     std::uint64_t steps = 0;
+    AnomalyKind running = AnomalyKind::none;  // the incident under way and its rows left
+    std::uint32_t rows_left = 0;
+    std::uint64_t incident = 0;
   };
   double normal();
+  void perturb(AnomalyKind kind, std::array<double, TRAFFIC_FEATURES>& v, Xoshiro256& rng);
 
   TrafficConfig config_;
   Xoshiro256 rng_;
+  Xoshiro256 incident_rng_;  // magnitudes of an incident's rows after its first
   std::vector<Host> hosts_;
   std::size_t next_host_ = 0;
   std::uint64_t emitted_ = 0;
+  std::uint64_t incidents_ = 0;
 };
 
 }  // namespace anomstream::tools

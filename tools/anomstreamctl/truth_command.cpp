@@ -76,20 +76,25 @@ int run_truth(int argc, char** argv) {
   std::cout << fmt::format("(precision: alerts on an injected anomaly or within {} observations after it, over all "
                            "alerts; {} incomplete lines skipped)\n",
                            echo, skipped);
-  std::cout << fmt::format("\n{:<9} {:>7} {:>10} {:>15} {:>17} {:>14} {:>22} {:>14}\n", "detector", "alerts",
-                           "incidents", "alerts/caught", "incidents/caught", "shared incid.",
+  std::cout << fmt::format("\n{:<9} {:>7} {:>10} {:>15} {:>17} {:>22} {:>14} {:>22} {:>14}\n", "detector", "alerts",
+                           "incidents", "alerts/caught", "incidents/caught", "on its rows: al./inc.", "shared incid.",
                            fmt::format("false after first {}", review), "ECE (alerts)");
   for (const auto& [detector, t] : tallies) {
     const double caught = t.caught == 0 ? 1.0 : static_cast<double>(t.caught);
-    std::cout << fmt::format("{:<9} {:>7} {:>10} {:>15.2f} {:>17.2f} {:>14} {:>22} {:>14}\n",
+    const double on_time = t.caught_on_time == 0 ? 1.0 : static_cast<double>(t.caught_on_time);
+    std::cout << fmt::format("{:<9} {:>7} {:>10} {:>15.2f} {:>17.2f} {:>22} {:>14} {:>22} {:>14}\n",
                              detector.empty() ? "-" : detector, t.alerts, t.clusters,
                              static_cast<double>(t.on_time + t.echoes) / caught,
-                             static_cast<double>(t.clusters_on_anomalies) / caught, t.shared_clusters,
+                             static_cast<double>(t.clusters_on_anomalies) / caught,
+                             fmt::format("{:.2f} / {:.2f}", static_cast<double>(t.on_time) / on_time,
+                                         static_cast<double>(t.clusters_on_rows) / on_time),
+                             t.shared_clusters,
                              fmt::format("{} of {}", t.later_false, t.later_alerts),
                              t.with_probability == 0 ? std::string("-")
                                                      : fmt::format("{:.3f} ({})", t.ece, t.with_probability));
   }
-  std::cout << "(incidents: distinct cluster ids; per caught anomaly, its alerts and the incidents they fall in; "
+  std::cout << "(incidents: distinct cluster ids; per caught anomaly, its alerts and the incidents they fall in; on "
+               "its rows: the same for the alerts on its own observations, echoes left out; "
                "shared: caught anomalies whose incident also holds another anomaly's alert; ECE: expected "
                "calibration error of the alerts' probability against being on an anomaly or its echo, 10 bins)\n";
   return 0;
