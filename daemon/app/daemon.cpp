@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/clock.hpp"
 #include "sink/alert_json.hpp"
 #include "triage/explain.hpp"
 #include "triage/triage_desk.hpp"
@@ -15,11 +16,6 @@
 
 namespace anomstream::daemon {
 namespace {
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 bool starts_with_any(const std::string& key, std::initializer_list<std::string_view> prefixes) {
   for (const auto prefix : prefixes) {
@@ -125,7 +121,7 @@ bool Daemon::stop() {
   // Scale-out: each owned partition finishes its batch, writes its snapshot and is
   // released, so its next owner resumes at once instead of after the lease expires.
   if (cluster_) cluster_->stop();
-  const std::int64_t deadline = steady_ns() + config_.shutdown_deadline_ms * 1'000'000;
+  const std::int64_t deadline = steady_now_ns() + config_.shutdown_deadline_ms * 1'000'000;
   // New observations are refused (counted, told to the client); the queues close, and
   // each worker drains its queue until the deadline, then writes its final snapshot.
   if (admission_) {
@@ -134,12 +130,12 @@ bool Daemon::stop() {
   }
   for (auto& worker : workers_) worker->set_drain_deadline(deadline);
   for (auto& worker : workers_) worker->join();
-  const bool in_time = steady_ns() <= deadline;
+  const bool in_time = steady_now_ns() <= deadline;
   if (store_) store_->flush();
   if (hub_) {
     // Every alert the workers raised leaves the sink thread (what is still queued at the
     // deadline is counted lost); then each WatchAlerts stream delivers what it holds, and ends.
-    hub_->close(std::chrono::milliseconds(std::max<std::int64_t>(0, (deadline - steady_ns()) / 1'000'000)));
+    hub_->close(std::chrono::milliseconds(std::max<std::int64_t>(0, (deadline - steady_now_ns()) / 1'000'000)));
     audit("stop", "{\"event\":\"stop\",\"alerts\":" + std::to_string(hub_->published()) + "}");
   }
   if (udp_) udp_->stop();
@@ -215,7 +211,7 @@ ReloadResult Daemon::reload() {
 }
 
 bool Daemon::workers_alive(std::chrono::nanoseconds window) const {
-  const std::int64_t now = steady_ns();
+  const std::int64_t now = steady_now_ns();
   for (const auto& worker : workers_) {
     if (now - worker->heartbeat_ns() > window.count()) return false;
   }

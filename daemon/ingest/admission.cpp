@@ -5,17 +5,10 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/clock.hpp"
+
 namespace anomstream::daemon {
 namespace {
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 hotpath::CounterId counter(IngestCounter c) {
   return *hotpath::CounterId::from_index(static_cast<std::size_t>(c));
@@ -205,15 +198,15 @@ void Admission::admit(const v1::Observation& o, Transport transport, std::uint64
                                 : policy.sampler.should_update(std::string_view(o.flow_key()));
   if (publisher_ != nullptr) {
     if (!tally.publishing) tally.publishing = publisher_->begin();
-    tally.publishing->add(o, update_model, wall_ns());
+    tally.publishing->add(o, update_model, wall_now_ns());
     tally.published.emplace_back(index, update_model);
     if (tally.published.size() >= PUBLISH_WINDOW) settle(tally, batcher);
     return;
   }
   WorkItem item;
   item.update = update_model;
-  item.received_steady_ns = steady_ns();
-  item.received_ns = wall_ns();
+  item.received_steady_ns = steady_now_ns();
+  item.received_ns = wall_now_ns();
   item.timestamp_ns = o.timestamp_ns();
   item.values.assign(o.values().begin(), o.values().end());
   const std::size_t worker = tenant_hash % senders_.size();

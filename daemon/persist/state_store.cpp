@@ -12,13 +12,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/clock.hpp"
+
 namespace anomstream::daemon {
 namespace {
-
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -215,7 +212,7 @@ std::optional<std::string> StateStore::read_file(const std::filesystem::path& pa
 
 void StateStore::move_aside(const std::filesystem::path& path, StateProblem problem, const std::string& detail) {
   const auto target = quarantine_ / (path.filename().string() + "." + std::string(to_string(problem)) + "." +
-                                     std::to_string(wall_ns()));
+                                     std::to_string(wall_now_ns()));
   std::error_code ec;
   std::filesystem::rename(path, target, ec);
   quarantined_[static_cast<std::size_t>(problem)]->Increment();

@@ -5,19 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include "anomstream/triage/alert_record.hpp"
+#include "common/clock.hpp"
 #include "sink/alert_json.hpp"
 #include "worker/log_text.hpp"
 
 namespace anomstream::daemon {
-
-namespace {
-
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 bool AlertSubscription::wants(const v1::Alert& alert) const {
   return (tenant_.empty() || tenant_ == alert.tenant()) && alert.severity() >= min_severity_;
@@ -187,7 +179,7 @@ void AlertHub::deliver(v1::Alert& alert) {
   const std::string json = alert_to_json(alert);
   if (alert.suppressed()) {
     if (audit_ != nullptr) {
-      if (audit_->append(wall_ns(), "alert_suppressed", json)) {
+      if (audit_->append(wall_now_ns(), "alert_suppressed", json)) {
         metrics_.audit_entries().Increment();
       } else {
         metrics_.sink_errors().Increment();
@@ -202,7 +194,7 @@ void AlertHub::deliver(v1::Alert& alert) {
   }
   if (!records_path_.empty()) write_record(alert);
   if (audit_ != nullptr) {
-    if (audit_->append(wall_ns(), "alert", json)) {
+    if (audit_->append(wall_now_ns(), "alert", json)) {
       metrics_.audit_entries().Increment();
     } else {
       metrics_.sink_errors().Increment();
@@ -227,7 +219,7 @@ void AlertHub::write_record(const v1::Alert& alert) {
   c.stream = alert.stream();
   c.timestamp_ns = alert.timestamp_ns();
   c.received_ns = alert.received_ns();
-  c.emitted_ns = wall_ns();
+  c.emitted_ns = wall_now_ns();
   c.score = alert.score();
   c.probability = alert.probability();
   c.severity = static_cast<stats::Severity>(std::clamp<int>(alert.severity(), 0, 4));
@@ -263,7 +255,7 @@ void AlertHub::note_losses() {
   spdlog::warn("event=alerts_dropped count={} first_sequence={} suppressed={} reason=sink_queue_full", lost, first,
                suppressed);
   if (audit_ != nullptr &&
-      audit_->append(wall_ns(), "alerts_dropped",
+      audit_->append(wall_now_ns(), "alerts_dropped",
                      "{\"event\":\"alerts_dropped\",\"count\":" + std::to_string(lost) +
                          ",\"first_sequence\":" + std::to_string(first) +
                          ",\"suppressed\":" + std::to_string(suppressed) + "}")) {

@@ -7,19 +7,12 @@
 #include <chrono>
 
 #include "anomstream/core/siphash.hpp"
+#include "common/clock.hpp"
 #include "worker/log_text.hpp"
 
 namespace anomstream::daemon {
 namespace {
 
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 // CPU time of the calling thread.
 double thread_cpu_seconds() {
   timespec ts{};
@@ -96,8 +89,8 @@ Worker::Worker(std::size_t index, hotpath::Receiver<WorkItem> queue, const std::
 Worker::~Worker() { join(); }
 
 void Worker::start() {
-  heartbeat_ns_.store(steady_ns(), std::memory_order_relaxed);
-  pass_started_ns_ = steady_ns();
+  heartbeat_ns_.store(steady_now_ns(), std::memory_order_relaxed);
+  pass_started_ns_ = steady_now_ns();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -123,7 +116,7 @@ void Worker::publish_gauges() {
 void Worker::run() {
   std::uint64_t since_gauge = 0;
   while (true) {
-    const std::int64_t now = steady_ns();
+    const std::int64_t now = steady_now_ns();
     heartbeat_ns_.store(now, std::memory_order_relaxed);
     if (context_.settings->generation() != settings_generation_) retune_all();
     auto item = queue_.recv_for(std::chrono::milliseconds(50));
@@ -131,7 +124,7 @@ void Worker::run() {
       if (item.error() == hotpath::RecvError::closed) break;
       batch_.flush();
       publish_gauges();
-      snapshot_due(steady_ns());
+      snapshot_due(steady_now_ns());
       continue;
     }
     if (item->command) {
@@ -226,7 +219,7 @@ void Worker::apply_command(PartitionCommand& command) {
   switch (command.kind) {
     case PartitionCommand::Kind::snapshot:
       for (const auto& tenant : members) {
-        states.push_back(encode_state_file(body_of(tenant, **tenants_->peek(tenant)), context_.fingerprint, wall_ns()));
+        states.push_back(encode_state_file(body_of(tenant, **tenants_->peek(tenant)), context_.fingerprint, wall_now_ns()));
       }
       break;
     case PartitionCommand::Kind::drop:
@@ -273,7 +266,7 @@ void Worker::schedule(const std::string& tenant, TenantState& state, std::int64_
 bool Worker::save(const std::string& tenant, TenantState& state, bool wait) {
   const auto started = std::chrono::steady_clock::now();
   const state::v1::TenantState body = body_of(tenant, state);
-  std::string bytes = encode_state_file(body, context_.fingerprint, wall_ns());
+  std::string bytes = encode_state_file(body, context_.fingerprint, wall_now_ns());
   pass_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!context_.store->submit(tenant, std::move(bytes), wait)) return false;
   state.saved_position = state.position;
@@ -335,7 +328,7 @@ std::pair<Worker::TenantState*, StreamPipeline*> Worker::pipeline_for(const Work
   TenantState& state = ***tenant;
   if (!known) {
     metrics_.live_tenants().Increment();
-    schedule(item.tenant, state, steady_ns());
+    schedule(item.tenant, state, steady_now_ns());
   }
   tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
   auto stream = state.streams.find(item.stream);
@@ -410,7 +403,7 @@ void Worker::enforce_tenant_bounds(const std::string& tenant, TenantState& state
       body.set_tenant(key);
       body.set_input_position(victim->second.pipeline->position());
       victim->second.pipeline->snapshot(victim->first, *body.add_streams());
-      context_.store->submit(key, encode_state_file(body, context_.fingerprint, wall_ns()), true);
+      context_.store->submit(key, encode_state_file(body, context_.fingerprint, wall_now_ns()), true);
     }
     state.bytes -= victim->second.bytes;
     state.streams.erase(victim);
@@ -452,7 +445,7 @@ Worker::Processed Worker::process(WorkItem& item) {
     metrics_.alert_echoes().Increment();
   }
   scored_.fetch_add(1, std::memory_order_relaxed);
-  batch_.scored(static_cast<double>(steady_ns() - item.received_steady_ns) * 1e-9);
+  batch_.scored(static_cast<double>(steady_now_ns() - item.received_steady_ns) * 1e-9);
   return done;
 }
 
@@ -464,7 +457,7 @@ void Worker::raise(const std::string& tenant, TenantState& state, v1::Alert aler
   }
   if (state.desk) {
     const auto* id = ticket != nullptr ? &ticket->alert_id : nullptr;
-    if (auto triaged = state.desk->triage(alert, wall_ns(), id, position); !triaged) {
+    if (auto triaged = state.desk->triage(alert, wall_now_ns(), id, position); !triaged) {
       // Only the key draw can fail: the alert goes out untriaged (named by the sink).
       if (std::uint64_t suppressed = 0; pipeline_error_log_.allow(LogLimiter::Clock::now(), suppressed)) {
         spdlog::error("event=triage_failed tenant=\"{}\" error=\"{}\" suppressed={}", escape_for_log(tenant),
@@ -497,7 +490,7 @@ Worker::TenantState* Worker::tenant_for_request(const std::string& tenant, std::
   TenantState& state = ***entry;
   if (!known) {
     metrics_.live_tenants().Increment();
-    schedule(tenant, state, steady_ns());
+    schedule(tenant, state, steady_now_ns());
     tenant_count_.store(tenants_->size(), std::memory_order_relaxed);
   }
   return &state;
