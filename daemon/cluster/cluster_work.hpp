@@ -60,16 +60,22 @@ struct ClusterTicket {
 };
 
 // A partition-wide request to one worker, answered through `done`.
+// One tenant's state as a state file, with the tenant's name.
+struct TenantStateFile {
+  std::string tenant;
+  std::string bytes;
+};
+
 struct PartitionCommand {
   enum class Kind : std::uint8_t {
-    snapshot,  // encode every tenant of the partition (state files, in `states`)
-    install,   // replace the tenants in `states` (encoded state files) with them
+    snapshot,  // encode every tenant of the partition (answered with their state files)
+    install,   // replace the tenants in `states` with them
     drop,      // forget every tenant of the partition
   };
   Kind kind = Kind::snapshot;
   std::function<bool(std::string_view tenant)> member;  // whether a tenant is in the partition
-  std::vector<std::string> states;
-  std::promise<std::expected<std::vector<std::string>, std::string>> done;
+  std::vector<TenantStateFile> states;
+  std::promise<std::expected<std::vector<TenantStateFile>, std::string>> done;
 };
 
 }  // namespace anomstream::daemon

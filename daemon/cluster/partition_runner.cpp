@@ -55,19 +55,18 @@ void PartitionRunner::join() {
 
 bool PartitionRunner::lease_valid() const { return steady_now_ns() < valid_until_ns_.load(std::memory_order_acquire); }
 
-bool PartitionRunner::partition_command(int kind, std::vector<std::string> states, std::vector<std::string>* out) {
+bool PartitionRunner::partition_command(PartitionCommand::Kind kind, std::vector<TenantStateFile> states,
+                                        std::vector<TenantStateFile>* out) {
   Admission& admission = *node_.admission_;
   const ClusterLayout& layout = node_.layout_;
   const std::uint32_t p = partition_;
   // Install goes to each tenant's own worker; snapshot and drop to every worker.
-  std::vector<std::vector<std::string>> per_worker(admission.worker_count());
-  if (kind == static_cast<int>(PartitionCommand::Kind::install)) {
-    for (std::size_t i = 0; i + 1 < states.size(); i += 2) per_worker[admission.worker_of(states[i])].push_back(std::move(states[i + 1]));
-  }
-  std::vector<std::future<std::expected<std::vector<std::string>, std::string>>> answers;
+  std::vector<std::vector<TenantStateFile>> per_worker(admission.worker_count());
+  for (auto& state : states) per_worker[admission.worker_of(state.tenant)].push_back(std::move(state));
+  std::vector<std::future<std::expected<std::vector<TenantStateFile>, std::string>>> answers;
   for (std::size_t w = 0; w < admission.worker_count(); ++w) {
     auto command = std::make_shared<PartitionCommand>();
-    command->kind = static_cast<PartitionCommand::Kind>(kind);
+    command->kind = kind;
     command->member = [&layout, p](std::string_view tenant) { return layout.partition_of(tenant) == p; };
     command->states = std::move(per_worker[w]);
     answers.push_back(command->done.get_future());
@@ -94,7 +93,7 @@ bool PartitionRunner::partition_command(int kind, std::vector<std::string> state
 // partition (this instance may have owned it before).
 bool PartitionRunner::hand_off() {
   const auto started = std::chrono::steady_clock::now();
-  if (!partition_command(static_cast<int>(PartitionCommand::Kind::drop), {}, nullptr)) return false;
+  if (!partition_command(PartitionCommand::Kind::drop, {}, nullptr)) return false;
   kvStore* state = node_.state_.get();
   kvEntry* raw = nullptr;
   const std::string manifest_key = ClusterLayout::lease_key(partition_);
@@ -127,12 +126,11 @@ bool PartitionRunner::hand_off() {
                     partition_, manifest.generation());
       return false;
     }
-    std::vector<std::string> states;
+    std::vector<TenantStateFile> states;
     for (int i = 0; i < snapshot.tenants_size(); ++i) {
-      states.push_back(snapshot.names(i));
-      states.push_back(std::move(*snapshot.mutable_tenants(i)));
+      states.push_back({snapshot.names(i), std::move(*snapshot.mutable_tenants(i))});
     }
-    if (!partition_command(static_cast<int>(PartitionCommand::Kind::install), std::move(states), nullptr)) return false;
+    if (!partition_command(PartitionCommand::Kind::install, std::move(states), nullptr)) return false;
     applied_ = manifest.applied_sequence();
     generation_ = manifest.generation();
     chunks_ = manifest.chunks();
@@ -300,13 +298,11 @@ bool PartitionRunner::apply(natsMsgList& batch, std::uint64_t& pending) {
 }
 
 bool PartitionRunner::write_snapshot() {
-  std::vector<std::string> states;
-  if (!partition_command(static_cast<int>(PartitionCommand::Kind::snapshot), {}, &states)) return false;
+  std::vector<TenantStateFile> states;
+  if (!partition_command(PartitionCommand::Kind::snapshot, {}, &states)) return false;
   state::v1::PartitionSnapshot snapshot;
-  for (auto& bytes : states) {
-    auto file = decode_state_file(bytes);
-    if (!file) return false;
-    snapshot.add_names(file->body.tenant());
+  for (auto& [tenant, bytes] : states) {
+    snapshot.add_names(std::move(tenant));
     snapshot.add_tenants(std::move(bytes));
   }
   const std::string bytes = snapshot.SerializeAsString();
@@ -387,7 +383,7 @@ void PartitionRunner::run() {
   }
   if (!ok) spdlog::warn("event=partition_stopped partition={} applied={} graceful=false", partition_, applied_);
   subscription_.reset();
-  partition_command(static_cast<int>(PartitionCommand::Kind::drop), {}, nullptr);
+  partition_command(PartitionCommand::Kind::drop, {}, nullptr);
   finished_.store(true, std::memory_order_release);
 }
 

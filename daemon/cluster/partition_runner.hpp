@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_work.hpp"
 #include "cluster/nats_handles.hpp"
 
 namespace anomstream::daemon {
@@ -54,7 +55,8 @@ class PartitionRunner {
   // Applies `batch` and acknowledges it; false when the partition must stop.
   bool apply(natsMsgList& batch, std::uint64_t& pending);
   bool write_snapshot();
-  bool partition_command(int kind, std::vector<std::string> states, std::vector<std::string>* out);
+  bool partition_command(PartitionCommand::Kind kind, std::vector<TenantStateFile> states,
+                         std::vector<TenantStateFile>* out);
   [[nodiscard]] bool lease_valid() const;
   [[nodiscard]] bool hard_stop() const { return stop_.load() && !graceful_.load(); }
 

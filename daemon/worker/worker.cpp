@@ -215,11 +215,12 @@ void Worker::apply_command(PartitionCommand& command) {
   tenants_->for_each([&](std::string_view tenant, std::size_t, const std::unique_ptr<TenantState>&) {
     if (command.member(tenant)) members.emplace_back(tenant);
   });
-  std::vector<std::string> states;
+  std::vector<TenantStateFile> states;
   switch (command.kind) {
     case PartitionCommand::Kind::snapshot:
-      for (const auto& tenant : members) {
-        states.push_back(encode_state_file(body_of(tenant, **tenants_->peek(tenant)), context_.fingerprint, wall_now_ns()));
+      for (auto& tenant : members) {
+        std::string bytes = encode_state_file(body_of(tenant, **tenants_->peek(tenant)), context_.fingerprint, wall_now_ns());
+        states.push_back({std::move(tenant), std::move(bytes)});
       }
       break;
     case PartitionCommand::Kind::drop:
@@ -228,10 +229,15 @@ void Worker::apply_command(PartitionCommand& command) {
       }
       break;
     case PartitionCommand::Kind::install:
-      for (const auto& bytes : command.states) {
+      for (const auto& [tenant, bytes] : command.states) {
         auto file = decode_state_file(bytes, nullptr, &context_.fingerprint);
         if (!file) {
           command.done.set_value(std::unexpected("a tenant's state: " + file.error().detail));
+          return;
+        }
+        if (file->body.tenant() != tenant) {
+          command.done.set_value(std::unexpected("the state listed as tenant \"" + escape_for_log(tenant) +
+                                                 "\" holds tenant \"" + escape_for_log(file->body.tenant()) + "\""));
           return;
         }
         std::string error;
