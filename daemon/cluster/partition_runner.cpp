@@ -81,6 +81,7 @@ bool PartitionRunner::partition_command(PartitionCommand::Kind kind, std::vector
     if (answer.wait_for(COMMAND_WAIT) != std::future_status::ready) return false;
     auto result = answer.get();
     if (!result) {
+      node_.metrics_.errors->Increment();
       spdlog::error("event=partition_handoff_failed partition={} error=\"{}\"", partition_, result.error());
       return false;
     }
@@ -102,6 +103,7 @@ bool PartitionRunner::hand_off() {
   if (s == NATS_OK) {
     state::v1::PartitionManifest manifest;
     if (!manifest.ParseFromArray(kvEntry_Value(entry.get()), kvEntry_ValueLen(entry.get()))) {
+      node_.metrics_.errors->Increment();
       spdlog::error("event=partition_snapshot_bad partition={} error=\"manifest does not parse\"", partition_);
       return false;
     }
@@ -112,6 +114,7 @@ bool PartitionRunner::hand_off() {
       s = kvStore_Get(&chunk_raw, state, key.c_str());
       KvEntry chunk(chunk_raw);
       if (s != NATS_OK) {
+        node_.metrics_.errors->Increment();
         spdlog::error("event=partition_snapshot_bad partition={} error=\"chunk {}: {}\"", partition_, key, nats_error(s));
         return false;
       }
@@ -122,6 +125,7 @@ bool PartitionRunner::hand_off() {
     if (bytes.size() != manifest.bytes() || manifest.sha256().size() != digest.size() ||
         std::memcmp(manifest.sha256().data(), digest.data(), digest.size()) != 0 || !snapshot.ParseFromString(bytes) ||
         snapshot.names_size() != snapshot.tenants_size()) {
+      node_.metrics_.errors->Increment();
       spdlog::error("event=partition_snapshot_bad partition={} generation={} error=\"length, digest or body wrong\"",
                     partition_, manifest.generation());
       return false;

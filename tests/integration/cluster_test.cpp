@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <nats/nats.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -110,6 +111,26 @@ std::string rejections(const anomstream::v1::IngestSummary& summary) {
   for (const auto& [reason, count] : summary.rejected()) out += fmt::format(" {}={}", reason, count);
   if (summary.first_rejections_size() > 0) out += ", first: " + summary.first_rejections(0).ShortDebugString();
   return out;
+}
+
+// Writes `value` under `key` in the KV bucket `bucket`, or deletes the key (nullopt): an
+// operator's or a fault's hand on the group's stored state.
+natsStatus kv_write(const NatsServer& nats, const std::string& bucket, const std::string& key,
+                    const std::optional<std::string>& value) {
+  natsConnection* connection = nullptr;
+  jsCtx* js = nullptr;
+  kvStore* kv = nullptr;
+  natsStatus s = natsConnection_ConnectTo(&connection, nats.url().c_str());
+  if (s == NATS_OK) s = natsConnection_JetStream(&js, connection, nullptr);
+  if (s == NATS_OK) s = js_KeyValue(&kv, js, bucket.c_str());
+  if (s == NATS_OK) {
+    s = value ? kvStore_Put(nullptr, kv, key.c_str(), value->data(), static_cast<int>(value->size()))
+              : kvStore_Delete(kv, key.c_str());
+  }
+  kvStore_Destroy(kv);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(connection);
+  return s;
 }
 
 }  // namespace
@@ -234,6 +255,68 @@ TEST_CASE("three instances score every observation, a kill -9 hands partitions o
   CHECK(reference_alerts.size() >= 20);
   const auto alert_problems = anomstream::test::alert_problems(alerts, reference_alerts, redelivered);
   CHECK_MESSAGE(alert_problems.empty(), first_of(alert_problems));
+}
+
+TEST_CASE("a torn hand-off snapshot is refused and counted: its partition waits, the others go on, and without "
+          "the manifest it starts afresh" * doctest::test_suite("cluster")) {
+  const auto binary = anomstream::test::nats_server_or_skip();
+  if (!binary) return;
+  NatsServer nats(*binary);
+  anomstream::tools::TrafficGenerator generator(
+      {.seed = 5, .tenants = 16, .streams_per_tenant = 1, .anomaly_rate = 0.01, .warmup_steps = 100});
+  const std::string extra = "    snapshot_every: 100\n";
+  std::uint64_t accepted = 0;
+  {
+    DaemonUnderTest a(instance_yaml(nats.url(), "torn", "a", extra), "torn-a");
+    REQUIRE(poll_until([&] { return owned_by(group_status(nats, "torn"), {"a"}); }, 30s, STATUS_POLL));
+    auto stub = anomstream::tools::make_stub(a.grpc_target());
+    for (int i = 0; i < 4; ++i) accepted += send(*stub, generator, BATCH).accepted();
+    REQUIRE(accepted == 4 * BATCH);
+    REQUIRE(poll_until([&] { return scored_records({&a}) == accepted; }, 60s));
+    CHECK(a.stop().exit_code == 0);  // each partition's final snapshot, then its lease released
+  }
+  const auto before = group_status(nats, "torn");
+  REQUIRE(before);
+  std::optional<std::uint32_t> torn;
+  std::uint64_t generation = 0;
+  for (const auto& p : before->partitions) {
+    if (p.snapshot_sequence && *p.snapshot_sequence > 0) {
+      torn = p.partition;
+      generation = p.snapshot_generation;
+      break;
+    }
+  }
+  REQUIRE_MESSAGE(torn, describe(before));
+  // The first chunk cut short: the manifest's length and digest no longer match.
+  REQUIRE(kv_write(nats, "torn-state", fmt::format("p{}.{}.0", *torn, generation), std::string("torn")) == NATS_OK);
+
+  DaemonUnderTest b(instance_yaml(nats.url(), "torn", "b", extra), "torn-b");
+  CHECK(b.wait_for_output(fmt::format("event=partition_snapshot_bad partition={} ", *torn), 30s));
+  auto stub = anomstream::tools::make_stub(b.grpc_target());
+  for (int i = 0; i < 4; ++i) accepted += send(*stub, generator, BATCH).accepted();
+  REQUIRE(accepted == 8 * BATCH);
+  // Every other partition is scored to the end; the torn one's new messages wait.
+  const auto others_done = [&](const ClusterStatus& s) {
+    return std::ranges::all_of(s.partitions, [&](const auto& p) {
+      return p.partition == *torn || (p.owner == "b" && p.consumer && p.pending == 0 && p.ack_pending == 0);
+    });
+  };
+  REQUIRE(poll_until([&] { auto s = group_status(nats, "torn"); return s && others_done(*s); }, 60s, STATUS_POLL));
+  const auto waiting = group_status(nats, "torn");
+  REQUIRE(waiting);
+  CHECK_MESSAGE(waiting->partitions[*torn].pending > 0, describe(waiting));
+  CHECK(b.metric("anomstream_cluster_errors_total") >= 1);
+  CHECK(b.metric("anomstream_cluster_snapshot_bytes", {{"partition", std::to_string(*torn)}}) == 0);
+
+  // The operator deletes the manifest: at the next lease expiry b claims the partition
+  // with no snapshot, rebuilds it from the stream's first message, and drains it.
+  REQUIRE(kv_write(nats, "torn-state", fmt::format("p{}", *torn), std::nullopt) == NATS_OK);
+  const bool drained = poll_until([&] {
+    auto s = group_status(nats, "torn");
+    return s && s->drained();
+  }, 60s, STATUS_POLL);
+  CHECK_MESSAGE(drained, describe(group_status(nats, "torn")));
+  CHECK(b.stop().exit_code == 0);
 }
 
 TEST_CASE("with the NATS server down, ingest rejects every observation as publish_failed and recovers with it" *
