@@ -46,11 +46,14 @@ void BM_AlertClustererAssign(benchmark::State& state) {
 }
 BENCHMARK(BM_AlertClustererAssign)->Arg(64)->Arg(1024);
 
-// One alert into an LSH clusterer with range(0) signature bits, 4096 table entries.
-void BM_LshAlertClustererAssign(benchmark::State& state) {
+// One alert into an LSH clusterer with range(0) signature bits, 4096 table entries;
+// with `probe`, an alert whose own signature has no open cluster looks up its b
+// neighbours (the first alerts of each centre pay that).
+void lsh_assign(benchmark::State& state, bool probe) {
   const auto bits = static_cast<std::size_t>(state.range(0));
   auto clusterer = *LshAlertClusterer::create({.dimension = D, .bits = bits, .window_ns = 1'000'000'000'000,
-                                               .max_entries = 4096, .key = anomstream::key_from_seed(1)});
+                                               .max_entries = 4096, .probe = probe,
+                                               .key = anomstream::key_from_seed(1)});
   const auto data = alert_vectors();
   std::int64_t t = 0;
   std::size_t i = 0;
@@ -60,6 +63,9 @@ void BM_LshAlertClustererAssign(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+void BM_LshAlertClustererAssign(benchmark::State& state) { lsh_assign(state, false); }
 BENCHMARK(BM_LshAlertClustererAssign)->Arg(16)->Arg(64);
+void BM_LshAlertClustererAssignProbe(benchmark::State& state) { lsh_assign(state, true); }
+BENCHMARK(BM_LshAlertClustererAssignProbe)->Arg(16);
 
 }  // namespace
