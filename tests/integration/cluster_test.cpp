@@ -8,7 +8,6 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <nats/nats.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <set>
 
 #include "client.hpp"
+#include "cluster/jetstream.hpp"
 #include "cluster_records.hpp"
 #include "cluster_status.hpp"
 #include "daemon_fixture.hpp"
@@ -117,20 +117,16 @@ std::string rejections(const anomstream::v1::IngestSummary& summary) {
 // operator's or a fault's hand on the group's stored state.
 natsStatus kv_write(const NatsServer& nats, const std::string& bucket, const std::string& key,
                     const std::optional<std::string>& value) {
-  natsConnection* connection = nullptr;
-  jsCtx* js = nullptr;
-  kvStore* kv = nullptr;
-  natsStatus s = natsConnection_ConnectTo(&connection, nats.url().c_str());
-  if (s == NATS_OK) s = natsConnection_JetStream(&js, connection, nullptr);
-  if (s == NATS_OK) s = js_KeyValue(&kv, js, bucket.c_str());
-  if (s == NATS_OK) {
-    s = value ? kvStore_Put(nullptr, kv, key.c_str(), value->data(), static_cast<int>(value->size()))
-              : kvStore_Delete(kv, key.c_str());
-  }
-  kvStore_Destroy(kv);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(connection);
-  return s;
+  anomstream::daemon::DaemonConfig::JetStream config;
+  config.servers = nats.url();
+  auto link = anomstream::daemon::connect_jetstream(config);
+  if (!link) return NATS_NO_SERVER;
+  kvStore* raw = nullptr;
+  const natsStatus s = js_KeyValue(&raw, link->js.get(), bucket.c_str());
+  const anomstream::daemon::KvStore kv(raw);
+  if (s != NATS_OK) return s;
+  return value ? kvStore_Put(nullptr, kv.get(), key.c_str(), value->data(), static_cast<int>(value->size()))
+               : kvStore_Delete(kv.get(), key.c_str());
 }
 
 }  // namespace

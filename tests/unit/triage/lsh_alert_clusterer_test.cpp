@@ -37,6 +37,19 @@ LshAlertClusterer make(std::uint64_t seed, std::size_t bits, std::size_t max_ent
   return *clusterer;
 }
 
+// Over SEEDS independent keys (from `first_seed`), how often an alert at 0 degrees and
+// one at `degrees`, assigned one after the other, share a cluster.
+int shared_clusters(int seeds, std::uint64_t first_seed, std::size_t bits, double degrees, bool probe) {
+  int together = 0;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto clusterer = make(first_seed + static_cast<std::uint64_t>(seed), bits, 64, probe);
+    const auto a = clusterer.assign(at_angle(0), 0);
+    const auto b = clusterer.assign(at_angle(degrees), 1);
+    together += a->cluster_id == b->cluster_id ? 1 : 0;
+  }
+  return together;
+}
+
 }  // namespace
 
 TEST_CASE("lsh: two alerts at angle theta share a cluster with probability (1 - theta/pi)^b") {
@@ -45,13 +58,7 @@ TEST_CASE("lsh: two alerts at angle theta share a cluster with probability (1 - 
   constexpr int SEEDS = 4000;
   for (const std::size_t bits : {1, 3}) {
     for (const double degrees : {20.0, 60.0, 90.0, 135.0}) {
-      int together = 0;
-      for (int seed = 0; seed < SEEDS; ++seed) {
-        auto clusterer = make(1000 * bits + static_cast<std::uint64_t>(seed), bits);
-        const auto a = clusterer.assign(at_angle(0), 0);
-        const auto b = clusterer.assign(at_angle(degrees), 1);
-        together += a->cluster_id == b->cluster_id ? 1 : 0;
-      }
+      const int together = shared_clusters(SEEDS, 1000 * bits, bits, degrees, false);
       const double p = std::pow(1 - degrees / 180, static_cast<double>(bits));
       const double sd = std::sqrt(SEEDS * p * (1 - p));
       CAPTURE(bits);
@@ -68,13 +75,7 @@ TEST_CASE("lsh: with probe, alerts one signature bit apart also share a cluster"
   constexpr int SEEDS = 4000;
   for (const std::size_t bits : {4, 12}) {
     for (const double degrees : {11.5, 45.0, 90.0, 180.0}) {
-      int together = 0;
-      for (int seed = 0; seed < SEEDS; ++seed) {
-        auto clusterer = make(7000 * bits + static_cast<std::uint64_t>(seed), bits, 64, true);
-        const auto a = clusterer.assign(at_angle(0), 0);
-        const auto b = clusterer.assign(at_angle(degrees), 1);
-        together += a->cluster_id == b->cluster_id ? 1 : 0;
-      }
+      const int together = shared_clusters(SEEDS, 7000 * bits, bits, degrees, true);
       const double q = degrees / 180;
       const double n = static_cast<double>(bits);
       const double p = std::pow(1 - q, n) + n * q * std::pow(1 - q, n - 1);
