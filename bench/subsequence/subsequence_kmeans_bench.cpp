@@ -31,10 +31,13 @@ std::vector<double> rows(std::size_t d) {
 
 // Score and learn one row of range(0) features after warm-up (W = 40, k = 10, the
 // evaluator's defaults): the steady-state cost per point.
+// Arguments: D, then the newest row's extra weight (the default 4, or 0 for KMeansAD's
+// plain distance).
 void BM_SubsequenceKMeansProcess(benchmark::State& state) {
   const auto d = static_cast<std::size_t>(state.range(0));
   const SubsequenceKMeansConfig config{.dimension = d, .window = 40, .clusters = 10,
-                                       .warmup = 1000, .reservoir = 1000, .seed = 1};
+                                       .warmup = 1000, .reservoir = 1000,
+                                       .newest_weight = static_cast<double>(state.range(1)), .seed = 1};
   auto detector = *SubsequenceKMeans::create(config);
   const auto data = rows(d);
   for (std::size_t r = 0; r < 1100; ++r) (void)detector.process(std::span(data).subspan(r * d, d));
@@ -46,7 +49,7 @@ void BM_SubsequenceKMeansProcess(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SubsequenceKMeansProcess)->Arg(1)->Arg(25)->Arg(55);
+BENCHMARK(BM_SubsequenceKMeansProcess)->ArgsProduct({{1, 25, 55}, {4, 0}});
 
 // The whole warm-up at D = 25: 2000 windows, refits after 20, 40, ..., 1280 and 2000.
 void BM_SubsequenceKMeansWarmup(benchmark::State& state) {

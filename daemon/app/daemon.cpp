@@ -60,7 +60,8 @@ PipelineSettings pipeline_settings(const DaemonConfig& c) {
               .clusters = static_cast<std::size_t>(c.pipeline.kmeans.clusters),
               .warmup = static_cast<std::size_t>(c.pipeline.kmeans.warmup),
               .reservoir = static_cast<std::size_t>(c.pipeline.kmeans.reservoir),
-              .max_count = static_cast<std::size_t>(c.pipeline.kmeans.max_count)};
+              .max_count = static_cast<std::size_t>(c.pipeline.kmeans.max_count),
+              .newest_weight = c.pipeline.kmeans.newest_weight};
   return s;
 }
 

@@ -76,6 +76,7 @@ struct DaemonConfig {
       std::int64_t warmup = 0;
       std::int64_t reservoir = 0;
       std::int64_t max_count = 0;
+      double newest_weight = 0;
     } kmeans;
     struct LeftMp {
       std::int64_t window = 0;

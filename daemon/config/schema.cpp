@@ -266,6 +266,8 @@ Field build_schema() {
                       at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::reservoir>),
               integer("max_count", 1, 1e9, "a centroid's memory in windows after warm-up",
                       at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::max_count>),
+              number("newest_weight", 0, 1e6, "extra weight of the window's newest row in the score (0: the plain distance)",
+                     at<&C::pipeline, &C::Pipeline::kmeans, &C::Pipeline::KMeans::newest_weight>),
           }),
           map("left_mp", {
               integer("window", 3, 4096, "values per subsequence m",

@@ -279,6 +279,7 @@ void to_proto(const subsequence::SubsequenceKMeansSnapshot& in, pb::SubsequenceK
   out.set_max_iterations(c.max_iterations);
   out.set_alignment(c.alignment == subsequence::ScoreAlignment::lagged ? pb::SCORE_ALIGNMENT_LAGGED
                                                                        : pb::SCORE_ALIGNMENT_NEWEST);
+  out.set_newest_weight(c.newest_weight);
   out.set_seed(c.seed);
   out.set_rows_seen(in.rows_seen);
   out.set_windows_learned(in.windows_learned);
@@ -305,6 +306,7 @@ Result<subsequence::SubsequenceKMeansSnapshot> from_proto(const pb::SubsequenceK
   auto alignment = alignment_from(in.alignment(), "kmeans.alignment");
   if (!alignment) return std::unexpected(alignment.error());
   c.alignment = *alignment;
+  c.newest_weight = in.newest_weight();  // restore() checks its bound
   c.seed = in.seed();
   out.rows_seen = in.rows_seen();
   out.windows_learned = in.windows_learned();

@@ -128,6 +128,7 @@ subsequence::SubsequenceKMeansConfig kmeans_config(const KMeansSettings& s, std:
           .reservoir = s.reservoir,
           .max_count = s.max_count,
           .alignment = subsequence::ScoreAlignment::newest,
+          .newest_weight = s.newest_weight,
           .seed = seed};
 }
 

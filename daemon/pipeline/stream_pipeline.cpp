@@ -16,6 +16,13 @@ bool matches(std::string_view pattern, std::string_view stream) noexcept {
   return pattern == stream;
 }
 
+// Text that reads back as the same double.
+std::string exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
 }  // namespace
 
 std::string_view to_string(DetectorKind kind) noexcept {
@@ -96,10 +103,7 @@ Fingerprint model_fingerprint(const PipelineSettings& s) {
   const double time_decay = s.time_decay > 0 ? s.time_decay : forest::default_time_decay(s.sample_size);
   std::string text = "detector=forest\nnormalizer=" + s.normalizer + "\nnum_trees=" + std::to_string(s.num_trees) +
                      "\nsample_size=" + std::to_string(s.sample_size) + "\nseed=" + std::to_string(s.seed) +
-                     "\noutput_after=" + std::to_string(output_after) + "\ntime_decay=";
-  char decay[32];
-  std::snprintf(decay, sizeof decay, "%.17g", time_decay);
-  text += decay;
+                     "\noutput_after=" + std::to_string(output_after) + "\ntime_decay=" + exact(time_decay);
   // A configuration that scores every stream with the forest keeps the fingerprint it
   // had before other detectors existed, so its states stay valid across the upgrade.
   if (s.detector == DetectorKind::forest && s.kmeans_streams.empty() && s.left_mp_streams.empty()) {
@@ -112,7 +116,8 @@ Fingerprint model_fingerprint(const PipelineSettings& s) {
   const auto& k = s.kmeans;
   text += "\nkmeans.normalizer=" + k.normalizer + "\nkmeans.window=" + std::to_string(k.window) + "\nkmeans.clusters=" + std::to_string(k.clusters) +
           "\nkmeans.warmup=" + std::to_string(k.warmup) + "\nkmeans.reservoir=" + std::to_string(k.reservoir) +
-          "\nkmeans.max_count=" + std::to_string(k.max_count) + "\nleft_mp.window=" +
+          "\nkmeans.max_count=" + std::to_string(k.max_count) + "\nkmeans.newest_weight=" + exact(k.newest_weight) +
+          "\nleft_mp.window=" +
           std::to_string(s.left_mp.window) + "\nleft_mp.history=" + std::to_string(s.left_mp.history) +
           "\nleft_mp.normalize=" + (s.left_mp.normalize ? "true" : "false");
   return sha256(text);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "anomstream/core/error.hpp"
+#include "anomstream/subsequence/subsequence_kmeans.hpp"
 #include "anomstream/state/v1/state.pb.h"
 #include "anomstream/v1/alert.pb.h"
 #include "ingest/work_item.hpp"
@@ -46,6 +47,8 @@ struct KMeansSettings {
   std::size_t warmup = 2048;
   std::size_t reservoir = 2048;
   std::size_t max_count = 1000;
+  // The window's newest row counts 1 + newest_weight times in the score.
+  double newest_weight = subsequence::SubsequenceKMeansConfig{}.newest_weight;
 };
 
 // LeftMatrixProfile's parameters (pipeline.left_mp), for univariate streams; alignment

@@ -75,6 +75,8 @@ std::expected<void, std::string> apply_map(const std::string& path, const YAML::
       done = set_size(config.min_warmup);
     } else if (key == "max_count") {
       done = set_size(config.max_count);
+    } else if (key == "newest_weight") {
+      done = set_double(config.newest_weight);
     } else if (key == "ensemble_history") {
       done = set_size(config.ensemble_history);
     } else if (key == "ensemble_rule") {
@@ -321,6 +323,7 @@ std::expected<std::vector<double>, std::string> score_kmeans(const eval::TsbAdMD
   const std::size_t prefix = std::min(n, data.train_end().value_or(n));
   kc.warmup = std::max({kc.clusters, prefix >= kc.window ? prefix - kc.window + 1 : 0, config.min_warmup});
   kc.max_count = config.max_count;
+  kc.newest_weight = config.newest_weight;
   auto detector = subsequence::SubsequenceKMeans::create(kc);
   if (!detector) return std::unexpected(detector.error().message());
   return run_lagged(n, detector->lag(), [&](std::size_t r) { return detector->process(data.row(r)); });

@@ -16,6 +16,7 @@
 
 #include "anomstream/eval/tsb_ad_m_dataset.hpp"
 #include "anomstream/stats/score_ensemble.hpp"
+#include "anomstream/subsequence/subsequence_kmeans.hpp"
 
 namespace anomstream::tools {
 
@@ -40,6 +41,8 @@ struct DetectorConfig {
   std::size_t min_warmup = 0;
   // kmeans: largest n of the online update (a centroid's memory in windows).
   std::size_t max_count = 1000;
+  // kmeans: extra weight of the window's newest row in the score (0: KMeansAD's distance).
+  double newest_weight = subsequence::SubsequenceKMeansConfig{}.newest_weight;
   // left_mp: subsequences kept as candidate neighbours (H). 0: the whole series seen so
   // far, as TSB-AD's Left_STAMPi keeps it; memory then grows to about 64 bytes per row.
   std::size_t history = 0;

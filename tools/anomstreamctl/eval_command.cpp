@@ -285,7 +285,7 @@ int run_eval(int argc, char** argv) {
        "ensemble (kmeans and rcf, each calibrated to a tail probability)")
       ("config", po::value<std::string>(), "YAML with detector parameters: num_trees, sample_size, time_decay, "
                                            "shingle_size, normalizer (train|stream|none), ewma_alpha, cusum_slack, "
-                                           "window, k, min_warmup, max_count, history, normalize, warmup, "
+                                           "window, k, min_warmup, max_count, newest_weight, history, normalize, warmup, "
                                            "alignment (newest|lagged), ensemble_history, ensemble_rule (max|sum), "
                                            "train_scores (keep|zero), seed")
       ("published", po::value<std::string>(), "published_vus_pr.csv: add published VUS-PR baselines side by side")

@@ -151,6 +151,19 @@ TEST_CASE("restore refuses a kmeans state for a forest stream, of another config
   auto wider = settings();
   wider.kmeans.window = 30;
   CHECK(StreamPipeline::restore(wider, state).error().field == "kmeans.config");
+  // The state carries the score's weight. One written before the weight existed decodes
+  // as 0, the plain distance: refused under a configuration that weighs the newest row,
+  // restored under one that does not.
+  CHECK(state.kmeans().kmeans().newest_weight() == settings().kmeans.newest_weight);
+  auto reweighted = settings();
+  reweighted.kmeans.newest_weight = 1.0;
+  CHECK(StreamPipeline::restore(reweighted, state).error().field == "kmeans.config");
+  auto older = state;
+  older.mutable_kmeans()->mutable_kmeans()->clear_newest_weight();
+  CHECK(StreamPipeline::restore(settings(), older).error().field == "kmeans.config");
+  auto plain = settings();
+  plain.kmeans.newest_weight = 0.0;
+  CHECK(StreamPipeline::restore(plain, older));
   auto bad = state;
   bad.set_position(state.position() + 1);
   CHECK(StreamPipeline::restore(settings(), bad).error().field == "stream.position");
@@ -184,6 +197,9 @@ TEST_CASE("the fingerprint of an all-forest configuration ignores the kmeans key
   auto listed_tuned = listed;
   listed_tuned.kmeans.window = 64;
   CHECK(model_fingerprint(listed_tuned) != model_fingerprint(listed));
+  auto listed_weighted = listed;
+  listed_weighted.kmeans.newest_weight = 0.0;
+  CHECK(model_fingerprint(listed_weighted) != model_fingerprint(listed));
   auto all_kmeans = forest_only;
   all_kmeans.detector = DetectorKind::kmeans;
   CHECK(model_fingerprint(all_kmeans) != model_fingerprint(forest_only));

@@ -60,6 +60,11 @@ Status validate(const SubsequenceKMeansConfig& config) {
   if (!is_valid(config.alignment)) {
     return fail(ErrorCode::invalid_config, "alignment", "must be newest or lagged");
   }
+  if (!(config.newest_weight >= 0.0 && config.newest_weight <= Self::MAX_NEWEST_WEIGHT)) {
+    return fail(ErrorCode::invalid_config, "newest_weight",
+                "must be in [0, " + format_number(Self::MAX_NEWEST_WEIGHT) + "] (got " +
+                    format_number(config.newest_weight) + ")");
+  }
   return {};
 }
 
@@ -143,6 +148,15 @@ void SubsequenceKMeans::find_nearest() noexcept {
                                              window_values());
   nearest_ = near.index;
   nearest_squared_ = near.squared_distance;
+  if (config_.newest_weight > 0.0) {
+    const std::size_t d = config_.dimension;
+    const std::size_t newest = (config_.window - 1) * d;
+    const double* x = normalized_.data() + newest;
+    const double* c = centroids_.data() + nearest_ * window_values() + newest;
+    double squared = 0.0;
+    for (std::size_t j = 0; j < d; ++j) squared += (x[j] - c[j]) * (x[j] - c[j]);
+    nearest_squared_ += config_.newest_weight * squared;
+  }
 }
 
 void SubsequenceKMeans::normalize() noexcept {
@@ -207,9 +221,10 @@ Result<forest::LagAttribution> SubsequenceKMeans::attribution() const {
   // Window position p (0 = oldest) holds the row w - 1 - p steps back.
   for (std::size_t p = 0; p < w; ++p) {
     forest::DiVector& lag = out.by_lag[w - 1 - p];
+    const double weight = p + 1 == w ? 1.0 + config_.newest_weight : 1.0;
     for (std::size_t j = 0; j < d; ++j) {
       const double diff = normalized_[p * d + j] - centre[p * d + j];
-      const double share = diff * diff / distance;
+      const double share = weight * diff * diff / distance;
       (diff > 0.0 ? lag.high : lag.low)[j] = share;
       (diff > 0.0 ? out.by_feature.high : out.by_feature.low)[j] += share;
     }

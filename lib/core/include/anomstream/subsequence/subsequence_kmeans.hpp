@@ -80,6 +80,12 @@ struct SubsequenceKMeansConfig {
   // changes cluster.
   std::size_t max_iterations = 100;
   ScoreAlignment alignment = ScoreAlignment::newest;
+  // w_new, [0, MAX_NEWEST_WEIGHT]: the score is sqrt(|x - c|^2 + w_new * |x_new - c_new|^2),
+  // so the window's newest row counts 1 + w_new times. In the plain distance a change on
+  // the newest row is one row of W, diluted by the other W - 1; 0 is TSB-AD's KMeansAD.
+  // 4 was chosen on the development files (docs/quality.md). Fits, the online update and
+  // the nearest centroid use the plain distance.
+  double newest_weight = 4.0;
   std::uint64_t seed = 0;  // every random choice (reservoir, seeding) derives from it
 
   friend bool operator==(const SubsequenceKMeansConfig&, const SubsequenceKMeansConfig&) =
@@ -116,6 +122,7 @@ class SubsequenceKMeans {
   static constexpr std::size_t MAX_RESERVOIR_VALUES = std::size_t{1} << 27;  // 512 MiB
   static constexpr std::size_t MAX_COUNT = 1'000'000'000;
   static constexpr std::size_t MAX_ITERATIONS = 10000;
+  static constexpr double MAX_NEWEST_WEIGHT = 1e6;
   static constexpr double MAX_ABS_VALUE = 1e150;
   // A window with sd <= FLAT_RELATIVE * |mean| is flat (rounding level).
   static constexpr double FLAT_RELATIVE = 1e-12;
@@ -126,16 +133,16 @@ class SubsequenceKMeans {
 
   // Appends one row (d values) and normalises the window ending at it.
   [[nodiscard]] Status push(std::span<const double> row) noexcept;
-  // Distance of the current window to its nearest centroid as push() found it, before
-  // the window is learned (0 until is_ready(); after restore(), against the restored
-  // centroids).
+  // Distance of the current window to its nearest centroid as push() found it, with the
+  // newest row weighted 1 + newest_weight, before the window is learned (0 until
+  // is_ready(); after restore(), against the restored centroids).
   [[nodiscard]] double score() const noexcept;
   // What the nearest centroid says the newest row should be: its newest row mapped back
   // through the current window's mean and standard deviation (the mean for a flat
   // window). `out` holds d values. not_ready until is_ready() and the window is full.
   [[nodiscard]] Status expected_newest(std::span<double> out) const noexcept;
-  // The current window's score split by lag (0 = newest row) and feature; zeros until
-  // is_ready(). Allocates its result.
+  // The current window's score split by lag (0 = newest row, with its weight) and
+  // feature; the shares sum to score(). Zeros until is_ready(). Allocates its result.
   [[nodiscard]] Result<forest::LagAttribution> attribution() const;
   // Learns the current window: reservoir and refits while warming up, then the online
   // update. not_ready until the first window is full.
@@ -194,7 +201,8 @@ class SubsequenceKMeans {
   Xoshiro256 rng_;
   detail::RecentScores recent_scores_;  // lagged: W/2 + 1 window scores
   // Derived from ring_ and the centroids by push(): the current window's mean and
-  // standard deviation (0 when flat), and its nearest centroid.
+  // standard deviation (0 when flat), its nearest centroid and its weighted squared
+  // distance to it.
   double window_mean_ = 0.0;
   double window_scale_ = 0.0;
   std::size_t nearest_ = 0;
