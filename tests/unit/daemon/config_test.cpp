@@ -127,12 +127,17 @@ TEST_CASE("a reload sees which keys changed, and keeps the running value of rest
 }
 
 TEST_CASE("stream lists and kmeans parameters are checked across keys, naming the entry") {
-  auto twice = load_config("pipeline:\n  streams:\n    forest: [\"dns/*\"]\n    kmeans: [flows, \"dns/*\"]\n", "t.yaml");
-  REQUIRE_FALSE(twice);
-  REQUIRE(twice.error().problems.size() == 1);
-  CHECK(twice.error().problems[0].path == "pipeline.streams.kmeans[1]");
-  CHECK(twice.error().problems[0].line == 4);
-  CHECK(twice.error().problems[0].found == "\"dns/*\" also in pipeline.streams.forest");
+  // The one problem a configuration text has.
+  const auto only_problem = [](const std::string& text) {
+    auto loaded = load_config(text, "t.yaml");
+    REQUIRE_FALSE(loaded);
+    REQUIRE(loaded.error().problems.size() == 1);
+    return loaded.error().problems[0];
+  };
+  const auto twice = only_problem("pipeline:\n  streams:\n    forest: [\"dns/*\"]\n    kmeans: [flows, \"dns/*\"]\n");
+  CHECK(twice.path == "pipeline.streams.kmeans[1]");
+  CHECK(twice.line == 4);
+  CHECK(twice.found == "\"dns/*\" also in pipeline.streams.forest");
   auto repeated = load_config("pipeline:\n  streams:\n    kmeans: [a, b, a]\n", "t.yaml");
   REQUIRE_FALSE(repeated);
   CHECK(repeated.error().problems[0].path == "pipeline.streams.kmeans[2]");
@@ -141,18 +146,26 @@ TEST_CASE("stream lists and kmeans parameters are checked across keys, naming th
   REQUIRE(star.error().problems.size() == 2);
   CHECK(star.error().problems[0].path == "pipeline.streams.kmeans[0]");
   CHECK(star.error().problems[1].path == "pipeline.streams.kmeans[1]");
-  auto small = load_config("pipeline:\n  kmeans:\n    clusters: 20\n    warmup: 19\n", "t.yaml");
-  REQUIRE_FALSE(small);
-  REQUIRE(small.error().problems.size() == 1);
-  CHECK(small.error().problems[0].path == "pipeline.kmeans.warmup");
-  CHECK(small.error().problems[0].expected == "at least pipeline.kmeans.clusters (20)");
+  const auto small = only_problem("pipeline:\n  kmeans:\n    clusters: 20\n    warmup: 19\n");
+  CHECK(small.path == "pipeline.kmeans.warmup");
+  CHECK(small.expected == "at least pipeline.kmeans.clusters (20)");
   auto wide = load_config("pipeline:\n  dimension: 2000\n  kmeans:\n    window: 40\n", "t.yaml");
   REQUIRE_FALSE(wide);
   CHECK(wide.error().problems[0].path == "pipeline.kmeans.window");
+  for (const char* weight : {"-0.5", "2e6", ".nan", "heavy"}) {
+    CAPTURE(weight);
+    const auto bad = only_problem(std::string("pipeline:\n  kmeans:\n    newest_weight: ") + weight + "\n");
+    CHECK(bad.path == "pipeline.kmeans.newest_weight");
+    CHECK(bad.expected == "a number in [0, 1000000]");
+  }
+  auto plain = load_config("pipeline:\n  kmeans:\n    newest_weight: 0\n", "t.yaml");
+  REQUIRE(plain);
+  CHECK(plain->pipeline.kmeans.newest_weight == 0.0);
   CHECK_FALSE(load_config("pipeline:\n  detector: knn\n", "t.yaml"));
   auto ok = load_config("pipeline:\n  detector: kmeans\n  streams:\n    forest: [\"dns/*\"]\n", "t.yaml");
   REQUIRE(ok);
   CHECK(ok->pipeline.detector == "kmeans");
   CHECK(ok->pipeline.streams.forest == std::vector<std::string>{"dns/*"});
   CHECK(ok->pipeline.kmeans.window == 40);
+  CHECK(ok->pipeline.kmeans.newest_weight == 4.0);  // the built-in default
 }
